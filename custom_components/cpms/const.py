@@ -1,0 +1,5 @@
+"""Constants of the cpms integration."""
+
+from typing import Final
+
+DOMAIN: Final = "cpms"

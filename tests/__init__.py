@@ -1,0 +1,1 @@
+"""Tests of the cpms integration, its provider layer and the simulator."""
