@@ -61,22 +61,40 @@ async def test_integration_loads(hass: HomeAssistant) -> None:
     assert DOMAIN in hass.config.components
 
 
-def _used_translation_keys() -> set[tuple[str, str]]:
-    """(section, key) pairs the code refers to through translation_key= and friends."""
-    sections = {
-        "translation_key": "exceptions",
-        "errors": "config.error",
-        "reason": "config.abort",
-    }
+def _constant_args(node: ast.Call) -> list[str]:
+    return [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+
+
+def _keys_in_code() -> set[tuple[str, str]]:  # noqa: PLR0912
+    """(section, key) pairs the code names: exceptions, flow errors and aborts, steps."""
     used: set[tuple[str, str]] = set()
-    for path in PACKAGE.rglob("*.py"):
-        if "api" in path.relative_to(PACKAGE).parts:
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.keyword) and node.arg in sections:
-                value = node.value
-                if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                    used.add((sections[node.arg], value.value))
+    for path in PACKAGE.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            keywords = {k.arg: k.value for k in node.keywords}
+            if name == "translated_error":
+                used.update(("exceptions", key) for key in _constant_args(node))
+            if name == "CannotConfigureError":
+                for key in _constant_args(node):
+                    used |= {("config.error", key), ("config.abort", key), ("options.abort", key)}
+            if "translation_domain" in keywords and isinstance(
+                key_node := keywords.get("translation_key"), ast.Constant
+            ):
+                used.add(("exceptions", key_node.value))
+            if isinstance(reason := keywords.get("reason"), ast.Constant):
+                used.add(("config.abort", reason.value))
+            if isinstance(step := keywords.get("step_id"), ast.Constant):
+                section = "options.step" if step.value == "init" else "config.step"
+                used.add((section, step.value))
+            if isinstance(errors := keywords.get("errors"), ast.IfExp):
+                for branch in (errors.body, errors.orelse):
+                    if isinstance(branch, ast.Dict):
+                        for value in branch.values:
+                            if isinstance(value, ast.Constant):
+                                used.add(("config.error", value.value))
     return used
 
 
@@ -90,6 +108,52 @@ def _lookup(section: str) -> dict[str, object]:
 
 
 def test_translations_cover_the_code() -> None:
-    """Every translation key the code raises or shows exists in en.json."""
-    for section, key in _used_translation_keys():
+    """Every key the code raises, shows or aborts with exists in en.json."""
+    used = _keys_in_code()
+    assert len(used) > 20  # the scan found the code's keys
+    for section, key in used:
         assert key in _lookup(section), f"{section}.{key} missing from translations/en.json"
+
+
+def test_translations_cover_mapped_errors() -> None:
+    """Provider error codes map to keys that exist."""
+    from custom_components.cpms import config_flow, errors
+
+    for key in errors._REJECTION_KEYS.values():
+        assert key in _lookup("exceptions"), key
+    for key in config_flow._AUTH_ERRORS.values():
+        assert key in _lookup("config.error"), key
+        assert key in _lookup("config.abort"), key
+        assert key in _lookup("options.abort"), key
+
+
+def test_translations_cover_the_entities() -> None:
+    """Every entity name and enum state has its text."""
+    from custom_components.cpms import sensor
+
+    entity = _lookup("entity")
+    for description in sensor.CONNECTOR_SENSORS:
+        if description.translation_key is None:
+            continue
+        texts = entity["sensor"][description.translation_key]  # type: ignore[index]
+        assert texts["name"]
+        for option in description.options or []:
+            assert option in texts["state"], f"{description.key}: {option}"
+    for platform, key in (
+        ("sensor", "last_webhook"),
+        ("binary_sensor", "online"),
+        ("switch", "charging"),
+    ):
+        assert entity[platform][key]["name"]  # type: ignore[index]
+
+
+def test_icons_name_known_states() -> None:
+    """icons.json refers to entities and states that exist."""
+    icons = json.loads((PACKAGE / "icons.json").read_text(encoding="utf-8"))["entity"]
+    entity = _lookup("entity")
+    for platform, keys in icons.items():
+        for key, icon in keys.items():
+            assert key in entity[platform], f"{platform}.{key}"  # type: ignore[operator]
+            for state in icon.get("state", {}):
+                if platform != "switch":
+                    assert state in entity[platform][key]["state"]  # type: ignore[index]

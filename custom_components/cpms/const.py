@@ -1,5 +1,33 @@
 """Constants of the cpms integration."""
 
+from datetime import timedelta
 from typing import Final
 
 DOMAIN: Final = "cpms"
+
+CONF_PROVIDER: Final = "provider"
+CONF_BASE_URL: Final = "base_url"
+CONF_ADVANCED: Final = "advanced"
+CONF_USER_ID: Final = "user_id"
+CONF_WEBHOOK_SECRET: Final = "webhook_secret"  # noqa: S105 (a key, not a secret)
+CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
+CONF_SAFETY_REFRESH: Final = "safety_refresh_minutes"
+
+DEFAULT_SAFETY_REFRESH_MINUTES: Final = 15
+# Refresh active sessions this often until a first webhook proves that push works.
+UNCONFIRMED_REFRESH: Final = timedelta(minutes=1)
+# eDRV cancels a start after 120 s without a vehicle; stops can take a final meter reading.
+START_DEADLINE: Final = timedelta(seconds=150)
+STOP_DEADLINE: Final = timedelta(seconds=120)
+# A webhook naming an unknown station triggers at most one station listing this often.
+STATION_RELIST_COOLDOWN: Final = timedelta(minutes=10)
+
+EVENT_SESSION_STARTED: Final = f"{DOMAIN}_session_started"
+EVENT_SESSION_ENDED: Final = f"{DOMAIN}_session_ended"
+
+ISSUE_WEBHOOKS_NOT_ARRIVING: Final = "webhooks_not_arriving"
+
+EDRV_WEBHOOK_EVENTS: Final = (
+    "session.*, chargestation.online, chargestation.offline, chargestation.connector_status.updated"
+)
+THOR_WEBHOOK_SECTIONS: Final = "Start charge, Stop charge, Meter Values"

@@ -1,0 +1,39 @@
+"""The interface every provider client offers to the integration."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from .models import Capabilities, Connector, Event, Provider, Session, Station
+
+
+class CpmsClient(Protocol):
+    """A cloud CPMS account, seen through the normalized model."""
+
+    provider: Provider
+    capabilities: Capabilities
+
+    async def async_get_stations(self) -> list[Station]:
+        """List every station with its connectors, in as few calls as the API allows."""
+
+    async def async_get_active_sessions(self) -> list[Session]:
+        """List the sessions that currently hold a connector."""
+
+    async def async_get_session(self, session: Session) -> Session | None:
+        """Fetch the authoritative state of a known session; None when the cloud forgot it."""
+
+    async def async_start_session(self, connector: Connector) -> Session:
+        """Ask the cloud to start charging; never retried, since a repeat starts twice."""
+
+    async def async_stop_session(self, session: Session, connector: Connector) -> None:
+        """Ask the cloud to stop the session; the outcome arrives as a webhook."""
+
+
+class WebhookDecoder(Protocol):
+    """Turns one webhook delivery into normalized events, or refuses it whole."""
+
+    def decode(self, body: bytes, headers: Mapping[str, str]) -> list[Event]:
+        """Verify and parse the raw body; raise a WebhookError for anything not to trust."""

@@ -1,0 +1,355 @@
+"""Config flow: provider, API key, the eDRV user, and the webhook URL to paste."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import logging
+from typing import Any
+
+from homeassistant.components import webhook
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import probatio
+
+from .api import (
+    CpmsAuthenticationError,
+    CpmsConnectionError,
+    CpmsError,
+    CpmsRateLimitError,
+    EdrvClient,
+    Provider,
+    Station,
+    User,
+)
+from .const import (
+    CONF_ADVANCED,
+    CONF_BASE_URL,
+    CONF_CLOUDHOOK_URL,
+    CONF_PROVIDER,
+    CONF_SAFETY_REFRESH,
+    CONF_USER_ID,
+    CONF_WEBHOOK_SECRET,
+    DEFAULT_SAFETY_REFRESH_MINUTES,
+    DOMAIN,
+    EDRV_WEBHOOK_EVENTS,
+    THOR_WEBHOOK_SECTIONS,
+)
+from .providers import DEFAULT_BASE_URLS, PROVIDER_NAMES, create_client
+from .webhook import async_webhook_url
+
+_LOGGER = logging.getLogger(__name__)
+
+_PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+_URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+_AUTH_ERRORS = {"RestAPINotEnabled": "rest_api_disabled", "InvalidSourceIPAddr": "ip_not_allowed"}
+
+
+class CannotConfigureError(Exception):
+    """Validation failed; `key` is the translated error to show."""
+
+    def __init__(self, key: str) -> None:
+        """Keep the error key."""
+        super().__init__(key)
+        self.key = key
+
+
+async def async_validate(
+    hass: HomeAssistant, provider: Provider, data: Mapping[str, Any]
+) -> tuple[list[Station], list[User]]:
+    """Read the account with the given key; the users too on eDRV, who start sessions."""
+    client = create_client(hass, provider, data)
+    try:
+        stations = await client.async_get_stations()
+        users = await client.async_get_users() if isinstance(client, EdrvClient) else []
+    except CpmsAuthenticationError as err:
+        raise CannotConfigureError(_AUTH_ERRORS.get(err.code or "", "invalid_auth")) from err
+    except (CpmsConnectionError, CpmsRateLimitError) as err:
+        raise CannotConfigureError("cannot_connect") from err
+    except CpmsError as err:
+        _LOGGER.warning("Unexpected answer while validating the account: %s", err)
+        raise CannotConfigureError("unknown") from err
+    if not stations:
+        raise CannotConfigureError("no_stations")
+    return stations, users
+
+
+def account_id(provider: Provider, stations: list[Station]) -> str:
+    """Identify the account by its oldest-sorting station, as the APIs expose no account id."""
+    return f"{provider}_{min(station.id for station in stations)}"
+
+
+def _credentials_schema(provider: Provider, api_key: str | None = None) -> probatio.Schema:
+    return probatio.Schema(
+        {
+            probatio.Required(CONF_API_KEY, default=api_key or probatio.UNDEFINED): _PASSWORD,
+            probatio.Required(CONF_ADVANCED): section(
+                probatio.Schema(
+                    {
+                        probatio.Optional(CONF_BASE_URL, default=DEFAULT_BASE_URLS[provider]): _URL,
+                    }
+                ),
+                {"collapsed": True},
+            ),
+        }
+    )
+
+
+def _credentials(provider: Provider, user_input: dict[str, Any]) -> dict[str, Any]:
+    base_url = user_input.get(CONF_ADVANCED, {}).get(CONF_BASE_URL) or DEFAULT_BASE_URLS[provider]
+    return {
+        CONF_PROVIDER: provider.value,
+        CONF_API_KEY: user_input[CONF_API_KEY].strip(),
+        CONF_BASE_URL: base_url.rstrip("/"),
+    }
+
+
+def _user_selector(users: list[User]) -> SelectSelector:
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=[
+                SelectOptionDict(
+                    value=user.id, label=f"{user.name} ({user.email})" if user.email else user.name
+                )
+                for user in users
+            ],
+            mode=SelectSelectorMode.DROPDOWN,
+        )
+    )
+
+
+class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up an eDRV or Thor account."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._provider = Provider.EDRV
+        self._data: dict[str, Any] = {}
+        self._options: dict[str, Any] = {}
+        self._users: list[User] = []
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> CpmsOptionsFlow:
+        """Options: the eDRV user, the signing secret, the safety refresh."""
+        return CpmsOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose the provider."""
+        if user_input is not None:
+            self._provider = Provider(user_input[CONF_PROVIDER])
+            return await self.async_step_credentials()
+        return self.async_show_form(
+            step_id="user",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(CONF_PROVIDER): SelectSelector(
+                        SelectSelectorConfig(
+                            options=[p.value for p in Provider],
+                            translation_key=CONF_PROVIDER,
+                            mode=SelectSelectorMode.LIST,
+                        )
+                    )
+                }
+            ),
+        )
+
+    async def async_step_credentials(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the API key and check it with a real call."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = _credentials(self._provider, user_input)
+            try:
+                stations, self._users = await async_validate(self.hass, self._provider, data)
+            except CannotConfigureError as err:
+                errors["base"] = err.key
+            else:
+                await self.async_set_unique_id(account_id(self._provider, stations))
+                self._abort_if_unique_id_configured()
+                self._data = data
+                if self._provider is Provider.EDRV:
+                    return await self.async_step_edrv_user()
+                return await self.async_step_webhook()
+        return self.async_show_form(
+            step_id="credentials",
+            data_schema=_credentials_schema(self._provider),
+            errors=errors,
+            description_placeholders={"provider": PROVIDER_NAMES[self._provider]},
+        )
+
+    async def async_step_edrv_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the eDRV user on whose behalf sessions start, and the signing secret."""
+        if not self._users:
+            return self.async_abort(reason="no_users")
+        if user_input is not None:
+            self._options = {
+                CONF_USER_ID: user_input[CONF_USER_ID],
+                CONF_WEBHOOK_SECRET: user_input.get(CONF_WEBHOOK_SECRET, "").strip(),
+            }
+            return await self.async_step_webhook()
+        return self.async_show_form(
+            step_id="edrv_user",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(CONF_USER_ID, default=self._users[0].id): _user_selector(
+                        self._users
+                    ),
+                    probatio.Optional(CONF_WEBHOOK_SECRET): _PASSWORD,
+                }
+            ),
+        )
+
+    async def async_step_webhook(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the URL to paste into the provider's dashboard, then create the entry."""
+        if CONF_WEBHOOK_ID not in self._data:
+            self._data[CONF_WEBHOOK_ID] = webhook.async_generate_id()
+        target = await async_webhook_url(self.hass, self._data[CONF_WEBHOOK_ID])
+        if user_input is not None:
+            if target.cloudhook:
+                self._data[CONF_CLOUDHOOK_URL] = target.url
+            return self.async_create_entry(
+                title=PROVIDER_NAMES[self._provider],
+                data=self._data,
+                options={**self._options, CONF_SAFETY_REFRESH: DEFAULT_SAFETY_REFRESH_MINUTES},
+            )
+        return self.async_show_form(
+            step_id="webhook_edrv" if self._provider is Provider.EDRV else "webhook_thor",
+            description_placeholders={
+                "url": target.url,
+                "events": EDRV_WEBHOOK_EVENTS,
+                "sections": THOR_WEBHOOK_SECTIONS,
+            },
+            # Shown as a warning; the user may still go on, for a cloud on the same network.
+            errors=None if target.reachable else {"base": "webhook_unreachable"},
+            last_step=True,
+        )
+
+    async def async_step_webhook_edrv(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The eDRV variant of the webhook step."""
+        return await self.async_step_webhook(user_input)
+
+    async def async_step_webhook_thor(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The Thor variant of the webhook step."""
+        return await self.async_step_webhook(user_input)
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The key stopped working."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a new key for the same account."""
+        entry = self._get_reauth_entry()
+        provider = Provider(entry.data[CONF_PROVIDER])
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**entry.data, CONF_API_KEY: user_input[CONF_API_KEY].strip()}
+            if (error := await self._async_check_same_account(entry, provider, data)) is None:
+                return self.async_update_reload_and_abort(entry, data=data)
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=probatio.Schema({probatio.Required(CONF_API_KEY): _PASSWORD}),
+            errors=errors,
+            description_placeholders={"provider": PROVIDER_NAMES[provider]},
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the key or the base URL of the same account."""
+        entry = self._get_reconfigure_entry()
+        provider = Provider(entry.data[CONF_PROVIDER])
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**entry.data, **_credentials(provider, user_input)}
+            if (error := await self._async_check_same_account(entry, provider, data)) is None:
+                return self.async_update_reload_and_abort(entry, data=data)
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                _credentials_schema(provider),
+                {CONF_ADVANCED: {CONF_BASE_URL: entry.data.get(CONF_BASE_URL)}},
+            ),
+            errors=errors,
+            description_placeholders={"provider": PROVIDER_NAMES[provider]},
+        )
+
+    async def _async_check_same_account(
+        self, entry: ConfigEntry, provider: Provider, data: Mapping[str, Any]
+    ) -> str | None:
+        """The error key, or None when the key reaches the entry's account."""
+        try:
+            stations, _users = await async_validate(self.hass, provider, data)
+        except CannotConfigureError as err:
+            return err.key
+        station_id = (entry.unique_id or "").removeprefix(f"{provider}_")
+        if all(station.id != station_id for station in stations):
+            return "wrong_account"
+        return None
+
+
+class CpmsOptionsFlow(OptionsFlowWithReload):
+    """Change who starts eDRV sessions, the signing secret, and the safety refresh."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One form; the eDRV fields only for eDRV."""
+        entry = self.config_entry
+        provider = Provider(entry.data[CONF_PROVIDER])
+        if user_input is not None:
+            options = {**entry.options, **user_input}
+            if provider is Provider.EDRV:
+                # A cleared optional field is left out of user_input: it means no secret.
+                options[CONF_WEBHOOK_SECRET] = user_input.get(CONF_WEBHOOK_SECRET, "").strip()
+            return self.async_create_entry(data=options)
+        fields: dict[Any, Any] = {}
+        if provider is Provider.EDRV:
+            try:
+                _stations, users = await async_validate(self.hass, provider, entry.data)
+            except CannotConfigureError as err:
+                return self.async_abort(reason=err.key)
+            fields[probatio.Required(CONF_USER_ID)] = _user_selector(users)
+            fields[probatio.Optional(CONF_WEBHOOK_SECRET)] = _PASSWORD
+        fields[probatio.Required(CONF_SAFETY_REFRESH)] = NumberSelector(
+            NumberSelectorConfig(
+                min=5, max=240, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="min"
+            )
+        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(fields), dict(entry.options)
+            ),
+        )

@@ -1,0 +1,115 @@
+"""Base entities: a device per station, a child device per connector, one for the account."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import ChildDeviceInfo, DeviceInfo
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .api import Connector, Session, Station
+from .const import DOMAIN
+from .coordinator import ConnectorState, CpmsConfigEntry, CpmsCoordinator
+
+
+def account_device(coordinator: CpmsCoordinator) -> DeviceInfo:
+    """The cloud account's device, registered by the coordinator."""
+    return DeviceInfo(identifiers={(DOMAIN, coordinator.config_entry.entry_id)})
+
+
+class CpmsEntity(CoordinatorEntity[CpmsCoordinator]):
+    """Any cpms entity."""
+
+    _attr_has_entity_name = True
+    _attr_device_info: DeviceInfo | ChildDeviceInfo
+
+
+class CpmsStationEntity(CpmsEntity):
+    """An entity of a station; unavailable once the station leaves the account."""
+
+    def __init__(self, coordinator: CpmsCoordinator, station_id: str, key: str) -> None:
+        """Identify the entity by station and key."""
+        super().__init__(coordinator)
+        self.station_id = station_id
+        self._attr_unique_id = f"{station_id}_{key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, station_id)})
+
+    @property
+    def station(self) -> Station:
+        """The station as last reported."""
+        return self.coordinator.data.stations[self.station_id]
+
+    @property
+    def available(self) -> bool:
+        """Available while the station is on the account."""
+        return super().available and self.station_id in self.coordinator.data.stations
+
+
+class CpmsConnectorEntity(CpmsEntity):
+    """An entity of a connector; unavailable while its station is offline."""
+
+    def __init__(self, coordinator: CpmsCoordinator, connector_id: str, key: str) -> None:
+        """Identify the entity by connector and key."""
+        super().__init__(coordinator)
+        self.connector_id = connector_id
+        self._attr_unique_id = f"{connector_id}_{key}"
+        connector = self.state_data.connector
+        station = coordinator.data.stations[connector.station_id]
+        # A connector is the part of a station that a car plugs into: a child device.
+        self._attr_device_info = ChildDeviceInfo(
+            identifiers={(DOMAIN, connector_id)},
+            name=f"{station.name} {connector.label}",
+            parent_device_id=coordinator.station_device_ids[station.id],
+        )
+
+    @property
+    def state_data(self) -> ConnectorState:
+        """The connector and its session."""
+        return self.coordinator.data.connectors[self.connector_id]
+
+    @property
+    def session(self) -> Session | None:
+        """The current or last session on this connector."""
+        return self.state_data.session
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when the connector is gone or its station is offline."""
+        if not super().available:
+            return False
+        state = self.coordinator.data.connectors.get(self.connector_id)
+        if state is None:
+            return False
+        station = self.coordinator.data.stations.get(state.connector.station_id)
+        return station is not None and station.online is not False
+
+
+def async_add_dynamic_entities(
+    entry: CpmsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    per_station: Callable[[CpmsCoordinator, Station], Iterable[Entity]],
+    per_connector: Callable[[CpmsCoordinator, Connector], Iterable[Entity]],
+) -> None:
+    """Add entities for every station and connector, now and whenever new ones appear."""
+    coordinator = entry.runtime_data.coordinator
+    known: set[str] = set()
+
+    @callback
+    def _async_add_new() -> None:
+        entities: list[Entity] = []
+        for station in coordinator.data.stations.values():
+            if station.id not in known:
+                known.add(station.id)
+                entities.extend(per_station(coordinator, station))
+            for connector in station.connectors:
+                if connector.id not in known:
+                    known.add(connector.id)
+                    entities.extend(per_connector(coordinator, connector))
+        if entities:
+            async_add_entities(entities)
+
+    _async_add_new()
+    entry.async_on_unload(coordinator.async_add_listener(_async_add_new))

@@ -1,0 +1,47 @@
+"""The one place that knows which client and decoder serve which provider."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .api import (
+    EdrvClient,
+    EdrvWebhookDecoder,
+    Provider,
+    ThorClient,
+    ThorWebhookDecoder,
+    WebhookDecoder,
+)
+from .api.edrv import DEFAULT_BASE_URL as EDRV_BASE_URL
+from .api.thor import DEFAULT_BASE_URL as THOR_BASE_URL
+from .const import CONF_BASE_URL, CONF_WEBHOOK_SECRET
+
+PROVIDER_NAMES = {Provider.EDRV: "eDRV", Provider.THOR: "Thor"}
+DEFAULT_BASE_URLS = {Provider.EDRV: EDRV_BASE_URL, Provider.THOR: THOR_BASE_URL}
+
+
+def create_client(
+    hass: HomeAssistant, provider: Provider, data: Mapping[str, Any], user_id: str | None = None
+) -> EdrvClient | ThorClient:
+    """A client on Home Assistant's shared HTTP session."""
+    session = async_get_clientsession(hass)
+    base_url = data.get(CONF_BASE_URL) or DEFAULT_BASE_URLS[provider]
+    if provider is Provider.EDRV:
+        return EdrvClient(session, data[CONF_API_KEY], base_url=base_url, user_id=user_id)
+    return ThorClient(session, data[CONF_API_KEY], base_url=base_url)
+
+
+def create_decoder(
+    provider: Provider,
+    options: Mapping[str, Any],
+    known_stations: Callable[[], Collection[str]],
+) -> WebhookDecoder:
+    """EDRV deliveries are signed when a secret is set; Thor's can only be checked by id."""
+    if provider is Provider.EDRV:
+        return EdrvWebhookDecoder(options.get(CONF_WEBHOOK_SECRET) or None)
+    return ThorWebhookDecoder(known_stations)

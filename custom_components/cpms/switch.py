@@ -1,0 +1,69 @@
+"""The Charging switch of each connector: on starts a session, off stops it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.switch import SwitchEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import ConnectorStatus, SessionStatus
+from .coordinator import CpmsConfigEntry, CpmsCoordinator
+from .entity import CpmsConnectorEntity, async_add_dynamic_entities
+
+PARALLEL_UPDATES = 1
+
+# A connector in these states cannot start; a running session can still be stopped.
+_CANNOT_START = frozenset({ConnectorStatus.FAULTED, ConnectorStatus.UNAVAILABLE})
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: CpmsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """One Charging switch per connector."""
+    async_add_dynamic_entities(
+        entry,
+        async_add_entities,
+        per_station=lambda coordinator, station: [],
+        per_connector=lambda coordinator, connector: [
+            CpmsChargingSwitch(coordinator, connector.id)
+        ],
+    )
+
+
+class CpmsChargingSwitch(CpmsConnectorEntity, SwitchEntity):
+    """Shows the commanded state while the cloud confirms, so it does not bounce back."""
+
+    _attr_translation_key = "charging"
+
+    def __init__(self, coordinator: CpmsCoordinator, connector_id: str) -> None:
+        """Bind to the connector."""
+        super().__init__(coordinator, connector_id, "charging")
+
+    @property
+    def is_on(self) -> bool:
+        """On from the start command until a stop is asked for or the session ends."""
+        session = self.session
+        return (
+            session is not None
+            and session.status.is_active
+            and session.status is not SessionStatus.STOPPING
+        )
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when neither command makes sense."""
+        return super().available and (
+            self.is_on or self.state_data.connector.status not in _CANNOT_START
+        )
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Start a session on this connector."""
+        await self.coordinator.async_start(self.connector_id)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Stop this connector's session."""
+        await self.coordinator.async_stop(self.connector_id)

@@ -1,0 +1,1 @@
+"""Tests that drive the cpms integration through Home Assistant against the simulator."""

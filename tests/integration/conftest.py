@@ -1,0 +1,116 @@
+"""Home Assistant with the cpms integration, wired to a simulator over loopback HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.cpms.const import (
+    CONF_ADVANCED,
+    CONF_BASE_URL,
+    CONF_PROVIDER,
+    CONF_USER_ID,
+    CONF_WEBHOOK_SECRET,
+    DOMAIN,
+)
+from simulator import Simulator, SimulatorConfig
+
+SECRET = "whsec-cpms-test"
+
+
+@pytest.fixture
+async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:
+    """Both clouds, on a manual clock, signing eDRV webhooks with SECRET."""
+    sim = Simulator(SimulatorConfig(edrv_webhook_secret=SECRET, start_timeout_s=120))
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+@dataclass
+class Account:
+    """A configured account and what tests need to drive it."""
+
+    hass: HomeAssistant
+    sim: Simulator
+    provider: str
+    entry: ConfigEntry
+
+    @property
+    def webhook_path(self) -> str:
+        return f"/api/webhook/{self.entry.data[CONF_WEBHOOK_ID]}"
+
+    def entity_id(self, platform: str, unique_id: str) -> str:
+        entity_id = er.async_get(self.hass).async_get_entity_id(platform, DOMAIN, unique_id)
+        assert entity_id, unique_id
+        return entity_id
+
+    def connector_id(self, station: int = 0, connector: int = 1) -> str:
+        """Our connector id of the n-th station's connector (1-based)."""
+        station_id = self.sim.station_ids(self.provider)[station]
+        return self.sim.connector_ids(self.provider, station_id)[connector - 1]
+
+    def state(self, platform: str, unique_id: str) -> str:
+        state = self.hass.states.get(self.entity_id(platform, unique_id))
+        assert state is not None
+        return state.state
+
+    async def run(self, seconds: float = 0) -> None:
+        """Let the simulated cloud move on, and Home Assistant take in its webhooks."""
+        await self.hass.async_block_till_done()
+        await self.sim.advance(seconds)
+        await self.sim.flush_webhooks()
+        await self.hass.async_block_till_done()
+
+
+type SetupAccount = Callable[..., Awaitable[Account]]
+
+
+@pytest.fixture
+async def setup_account(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> SetupAccount:
+    """Configure an account through the config flow, as a user would, and wire its webhook."""
+    # The HTTP router freezes when the test server starts: webhook must register first.
+    assert await async_setup_component(hass, "webhook", {})
+    client = await hass_client_no_auth()
+
+    async def setup(provider: str, *, secret: str | None = SECRET, **_: Any) -> Account:
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_PROVIDER: provider}
+        )
+        base_url = simulator.edrv_base_url if provider == "edrv" else simulator.thor_base_url
+        api_key = simulator.edrv_api_key if provider == "edrv" else simulator.thor_api_key
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_API_KEY: api_key, CONF_ADVANCED: {CONF_BASE_URL: base_url}}
+        )
+        if provider == "edrv":
+            assert result["step_id"] == "edrv_user"
+            user_input = {CONF_USER_ID: simulator.edrv_user_ids[0]}
+            if secret:
+                user_input[CONF_WEBHOOK_SECRET] = secret
+            result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+        assert result["step_id"] == f"webhook_{provider}"
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        entry = result["result"]
+        await hass.async_block_till_done()
+        assert entry.state is ConfigEntryState.LOADED
+        account = Account(hass, simulator, provider, entry)
+        simulator.set_webhook_url(provider, str(client.make_url(account.webhook_path)))
+        return account
+
+    return setup

@@ -1,0 +1,62 @@
+"""A whole charging session per provider, through Home Assistant's services and webhooks."""
+
+from __future__ import annotations
+
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_OFF,
+    STATE_ON,
+)
+import pytest
+from pytest_homeassistant_custom_component.common import async_capture_events
+
+from custom_components.cpms.const import EVENT_SESSION_ENDED, EVENT_SESSION_STARTED
+
+from .conftest import SetupAccount
+
+
+@pytest.mark.parametrize("provider", ["edrv", "thor"])
+async def test_session_life(setup_account: SetupAccount, provider: str) -> None:
+    """Switch on, see charging and energy rising, switch off, see it ended with the energy."""
+    account = await setup_account(provider)
+    hass = account.hass
+    connector = account.connector_id()
+    switch = account.entity_id("switch", f"{connector}_charging")
+    started = async_capture_events(hass, EVENT_SESSION_STARTED)
+    ended = async_capture_events(hass, EVENT_SESSION_ENDED)
+
+    assert account.state("switch", f"{connector}_charging") == STATE_OFF
+    assert account.state("sensor", f"{connector}_session_status") == "idle"
+
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: switch}, blocking=True
+    )
+    assert account.state("switch", f"{connector}_charging") == STATE_ON
+    await account.run(10)
+    assert account.state("sensor", f"{connector}_session_status") == "charging"
+    assert len(started) == 1
+    assert started[0].data["connector_id"] == connector
+
+    await account.run(60)
+    energy_1 = float(account.state("sensor", f"{connector}_session_energy"))
+    await account.run(300)
+    energy_2 = float(account.state("sensor", f"{connector}_session_energy"))
+    assert 0 < energy_1 < energy_2
+    assert float(account.state("sensor", f"{connector}_power")) > 0
+
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: switch}, blocking=True
+    )
+    assert account.state("switch", f"{connector}_charging") == STATE_OFF
+    assert account.state("sensor", f"{connector}_session_status") == "stopping"
+    await account.run(10)
+    assert account.state("sensor", f"{connector}_session_status") == "ended"
+    final = float(account.state("sensor", f"{connector}_session_energy"))
+    assert final >= energy_2
+    assert account.state("sensor", f"{connector}_power") == "0.0"
+    assert len(ended) == 1
+    assert ended[0].data["reason"] == "ended"
+    assert ended[0].data["energy_kwh"] == pytest.approx(final, abs=0.001)  # the sensor shows kWh
