@@ -61,7 +61,7 @@ class CpmsConnectorEntity(CpmsEntity):
         # A connector is the part of a station that a car plugs into: a child device.
         self._attr_device_info = ChildDeviceInfo(
             identifiers={(DOMAIN, connector_id)},
-            name=f"{station.name} {connector.label}",
+            name=connector.label,
             parent_device_id=coordinator.station_device_ids[station.id],
         )
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from unittest.mock import PropertyMock, patch
+
+from aiohttp.test_utils import TestClient
+from aiohttp.web import Application, Request
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
@@ -13,7 +17,10 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.cpms.const import (
     CONF_ADVANCED,
@@ -76,6 +83,33 @@ class Account:
 type SetupAccount = Callable[..., Awaitable[Account]]
 
 
+async def _http_client(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
+) -> TestClient[Request, Application]:
+    """Home Assistant's HTTP server, where the simulator delivers its webhooks."""
+    # The router freezes when the server starts: every view must be registered first.
+    for component in ("webhook", "diagnostics"):
+        assert await async_setup_component(hass, component, {})
+    return await hass_client_no_auth()
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots with Home Assistant's serializer (registry ids and times as ANY)."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Create every entity enabled, the noisy ones too."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield
+
+
 @pytest.fixture
 async def setup_account(
     hass: HomeAssistant,
@@ -83,9 +117,7 @@ async def setup_account(
     hass_client_no_auth: ClientSessionGenerator,
 ) -> SetupAccount:
     """Configure an account through the config flow, as a user would, and wire its webhook."""
-    # The HTTP router freezes when the test server starts: webhook must register first.
-    assert await async_setup_component(hass, "webhook", {})
-    client = await hass_client_no_auth()
+    client = await _http_client(hass, hass_client_no_auth)
 
     async def setup(provider: str, *, secret: str | None = SECRET, **_: Any) -> Account:
         result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
@@ -109,6 +141,44 @@ async def setup_account(
         entry = result["result"]
         await hass.async_block_till_done()
         assert entry.state is ConfigEntryState.LOADED
+        account = Account(hass, simulator, provider, entry)
+        simulator.set_webhook_url(provider, str(client.make_url(account.webhook_path)))
+        return account
+
+    return setup
+
+
+@pytest.fixture
+async def setup_stored_account(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> SetupAccount:
+    """An account from a stored config entry with fixed ids, as snapshots need."""
+    client = await _http_client(hass, hass_client_no_auth)
+
+    async def setup(provider: str, *, secret: str | None = SECRET, **_: Any) -> Account:
+        edrv = provider == "edrv"
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            entry_id=f"{provider}_entry",
+            title="eDRV" if edrv else "Thor",
+            unique_id=f"{provider}_{min(simulator.station_ids(provider))}",
+            data={
+                CONF_PROVIDER: provider,
+                CONF_API_KEY: simulator.edrv_api_key if edrv else simulator.thor_api_key,
+                CONF_BASE_URL: simulator.edrv_base_url if edrv else simulator.thor_base_url,
+                CONF_WEBHOOK_ID: f"{provider}_webhook_id",
+            },
+            options=(
+                {CONF_USER_ID: simulator.edrv_user_ids[0], CONF_WEBHOOK_SECRET: secret or ""}
+                if edrv
+                else {}
+            ),
+        )
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
         account = Account(hass, simulator, provider, entry)
         simulator.set_webhook_url(provider, str(client.make_url(account.webhook_path)))
         return account
