@@ -19,6 +19,7 @@ from .edrv import EdrvApi
 from .errors import SimulatorError
 from .faults import Faults
 from .gateway import gateway
+from .layout import Layout
 from .signing import edrv_signer
 from .thor import ThorApi
 from .webhooks import WebhookQueue
@@ -59,7 +60,8 @@ class Simulator:
                 counters=self._counters,
             ),
         }
-        self.world = World(self.config, self.clock, self._publish)
+        layout = Layout(self.config, self.clock.now)
+        self.world = World(self.config, self.clock, layout, self._publish)
         self._edrv = EdrvApi(
             self.world, self.clock, self.config, self.faults, self._queues[Provider.EDRV]
         )
@@ -180,6 +182,27 @@ class Simulator:
         """Send a provider's webhooks to `url`; None skips them."""
         self._queues[_provider(provider)].url = url
 
+    def add_station(self, provider: str, connectors: int | None = None) -> str:
+        """Connect a new station to the account and return its id.
+
+        It has `connectors` connectors (default config.connectors), a vehicle plugged in per
+        config.plugged_in, and is online. eDRV sends chargestation.online for it; Thor sends
+        no station notifications, so nothing goes out.
+        """
+        count = self.config.connectors if connectors is None else connectors
+        station = self.world.add_station(_provider(provider), count)
+        _LOGGER.info("added %s", _describe(station))
+        return station.id
+
+    def remove_station(self, provider: str, station_id: str) -> None:
+        """Take a station off the account: it leaves the listings and reads as not found.
+
+        Refused while a session holds one of its connectors. Nothing is sent for it.
+        """
+        station = self._station(provider, station_id)
+        self.world.remove_station(station)
+        _LOGGER.info("removed %s station %s (%s)", station.provider.value, station.id, station.name)
+
     def plug(self, provider: str, station_id: str, connector_no: int) -> None:
         """Plug a vehicle into a connector (1-based)."""
         self.world.plug(self._station(provider, station_id), connector_no)
@@ -293,13 +316,7 @@ class Simulator:
         _LOGGER.info("Thor API: %s", self.thor_base_url)
         _LOGGER.info("control: %s/_sim/state", self.url)
         for station in self.world.stations:
-            _LOGGER.info(
-                "%s station %s (%s), connectors %s",
-                station.provider.value,
-                station.id,
-                station.name,
-                ", ".join(c.id for c in station.connectors),
-            )
+            _LOGGER.info("%s", _describe(station))
         for user in self.world.users:
             _LOGGER.info("edrv user %s (%s %s)", user.id, user.firstname, user.lastname)
 
@@ -309,6 +326,11 @@ def _provider(value: str) -> Provider:
         return Provider(value)
     except ValueError:
         raise SimulatorError(f"provider must be edrv or thor, not {value!r}") from None
+
+
+def _describe(station: Station) -> str:
+    name = f"{station.provider.value} station {station.id} ({station.name})"
+    return f"{name}, connectors {', '.join(c.id for c in station.connectors)}"
 
 
 def _session_id(session: Session) -> str:

@@ -6,6 +6,8 @@ by 1-based number. Wrong input is 400 {"error": "<why>"}. These requests are not
     POST   /_sim/plug, /_sim/unplug    {provider, station, connector}
     POST   /_sim/online, /_sim/offline {provider, station}
     POST   /_sim/local_start           {provider, station, connector, id_tag} -> {session}
+    POST   /_sim/stations              {provider, connectors?} -> {id} of a new online station
+    DELETE /_sim/stations/{provider}/{station}   remove it; refused while a session runs
     GET    /_sim/faults                -> faults
     POST   /_sim/faults                {name: value, ...} merged -> faults
     GET    /_sim/counters              -> {requests, webhooks}
@@ -51,6 +53,8 @@ class ControlApi:
             ("POST", "/online", self._online),
             ("POST", "/offline", self._offline),
             ("POST", "/local_start", self._local_start),
+            ("POST", "/stations", self._add_station),
+            ("DELETE", "/stations/{provider}/{station}", self._remove_station),
             ("GET", "/faults", self._get_faults),
             ("POST", "/faults", self._set_faults),
             ("GET", "/counters", self._get_counters),
@@ -91,6 +95,16 @@ class ControlApi:
             _str(body, "id_tag"),
         )
         return {"session": session}
+
+    async def _add_station(self, request: web.Request) -> object:
+        body = await _body(request)
+        connectors = None if body.get("connectors") is None else _int(body, "connectors")
+        return {"id": self._sim.add_station(_str(body, "provider"), connectors)}
+
+    async def _remove_station(self, request: web.Request) -> object:
+        match = request.match_info
+        self._sim.remove_station(match["provider"], match["station"])
+        return {"ok": True}
 
     async def _get_faults(self, _request: web.Request) -> object:
         return self._sim.faults.as_dict()

@@ -15,7 +15,7 @@ battery is full; the connector then shows SuspendedEV and power drops to 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from .clock import SimClock
     from .config import SimulatorConfig
+    from .layout import Layout
 
 VOLTAGE_V = 230.0
 PHASES = 3
@@ -183,26 +184,24 @@ class WorldEvent:
     action: Action | None = None
 
 
-@dataclass(slots=True)
-class _Layout:
-    users: list[User] = field(default_factory=list)
-    stations: list[Station] = field(default_factory=list)
-
-
 class World:
     """The state of both clouds and the rules that move it."""
 
     def __init__(
-        self, config: SimulatorConfig, clock: SimClock, emit: Callable[[WorldEvent], None]
+        self,
+        config: SimulatorConfig,
+        clock: SimClock,
+        layout: Layout,
+        emit: Callable[[WorldEvent], None],
     ) -> None:
-        """Lay out users and stations from the seed; `emit` receives every change."""
+        """Start with `layout`'s users and stations; `emit` receives every change."""
         self._config = config
         self._clock = clock
+        self._layout = layout
         self._emit_event = emit
         self.ids = IdFactory(config.seed, "runtime")
-        layout = _lay_out(config, clock.now)
-        self.users = layout.users
-        self.stations = layout.stations
+        self.users = list(layout.users)
+        self.stations = list(layout.stations)
         self.sessions: list[Session] = []
         self.actions: list[Action] = []
         self._next_transaction = IdFactory(config.seed, "transactions").number(1000, 9000)
@@ -391,6 +390,27 @@ class World:
         elif session.phase is Phase.STARTED:
             self._end(session)
 
+    def add_station(self, provider: Provider, connectors: int) -> Station:
+        """Connect a new station to the account; it reports itself online at once."""
+        if connectors < 1:
+            raise SimulatorError(f"connectors must be at least 1, not {connectors}")
+        now = self._clock.now
+        station = self._layout.station(provider, connectors, created_at=now, connected_at=now)
+        self.stations.append(station)
+        self._emit(EventKind.STATION_ONLINE, station)
+        return station
+
+    def remove_station(self, station: Station) -> None:
+        """Take a station off the account; its past sessions stay on record.
+
+        Refused while a session holds one of its connectors. Steps still due on the station,
+        such as an unanswered power limit, are dropped: no change is reported for it any more.
+        """
+        busy = [c.number for c in station.connectors if c.session is not None]
+        if busy:
+            raise SimulatorError(f"station {station.id} has a session on connector {busy[0]}")
+        self.stations.remove(station)
+
     def set_online(self, station: Station, *, online: bool) -> None:
         """Connect or disconnect a station."""
         if station.online == online:
@@ -458,6 +478,8 @@ class World:
         self._end(session)
 
     def _answer_limit(self, action: Action) -> None:
+        if action.station not in self.stations:
+            return
         action.updated_at = self._clock.now
         if action.limit_w < MIN_LIMIT_W:
             action.status = "failed"
@@ -476,7 +498,7 @@ class World:
 
     def _connection_timeout(self, station: Station, connector: Connector, since: float) -> None:
         idle = connector.session is None and connector.status == "Preparing"
-        if idle and connector.status_since == since:
+        if idle and connector.status_since == since and station in self.stations:
             self._set_status(station, connector, "Available")
 
     # Helpers
@@ -548,57 +570,3 @@ class World:
                 f"station {station.id} has connectors 1 to {len(station.connectors)}, not {number}"
             )
         return connector
-
-
-def _lay_out(config: SimulatorConfig, now: float) -> _Layout:
-    """Build users and stations; the older an object, the earlier its createdAt."""
-    ids = IdFactory(config.seed, "world")
-    layout = _Layout()
-    for index, name in enumerate(config.users):
-        first, _, last = name.strip().partition(" ")
-        email = ".".join(name.lower().split()) + "@example.com"
-        created = now - DAY_S * (len(config.users) - index)
-        layout.users.append(
-            User(
-                id=ids.object_id(), firstname=first, lastname=last, email=email, created_at=created
-            )
-        )
-    for provider in Provider:
-        for index in range(config.stations):
-            created = now - DAY_S * (config.stations - index) - DAY_S
-            if provider is Provider.EDRV:
-                station_id, name = ids.object_id(), f"HA-SIM-{index + 1:02d}"
-            else:
-                station_id = f"smartbit-{ids.hex(11)}"
-                name = f"Garage {index + 1}"
-            connectors = []
-            for number in range(1, config.connectors + 1):
-                power_w, max_amperage = CONNECTOR_RATINGS[(number - 1) % len(CONNECTOR_RATINGS)]
-                connector_id = (
-                    ids.object_id() if provider is Provider.EDRV else f"{station_id}_{number}"
-                )
-                connectors.append(
-                    Connector(
-                        id=connector_id,
-                        number=number,
-                        power_w=power_w,
-                        max_amperage=max_amperage,
-                        created_at=created,
-                        status_since=created,
-                        plugged=config.plugged_in,
-                        register_wh=float(ids.number(100_000, 5_000_000)),
-                    )
-                )
-            layout.stations.append(
-                Station(
-                    provider=provider,
-                    id=station_id,
-                    name=name,
-                    serial=ids.hex(10).upper(),
-                    index=index,
-                    created_at=created,
-                    last_connect_at=now,
-                    connectors=connectors,
-                )
-            )
-    return layout

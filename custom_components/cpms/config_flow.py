@@ -97,10 +97,10 @@ def account_id(provider: Provider, stations: list[Station]) -> str:
     return f"{provider}_{min(station.id for station in stations)}"
 
 
-def _credentials_schema(provider: Provider, api_key: str | None = None) -> probatio.Schema:
+def _credentials_schema(provider: Provider) -> probatio.Schema:
     return probatio.Schema(
         {
-            probatio.Required(CONF_API_KEY, default=api_key or probatio.UNDEFINED): _PASSWORD,
+            probatio.Required(CONF_API_KEY): _PASSWORD,
             probatio.Required(CONF_ADVANCED): section(
                 probatio.Schema(
                     {
@@ -194,7 +194,10 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 return await self.async_step_webhook()
         return self.async_show_form(
             step_id="credentials",
-            data_schema=_credentials_schema(self._provider),
+            # After an error the form keeps what was typed, the base URL included.
+            data_schema=self.add_suggested_values_to_schema(
+                _credentials_schema(self._provider), user_input or {}
+            ),
             errors=errors,
             description_placeholders={"provider": PROVIDER_NAMES[self._provider]},
         )

@@ -9,7 +9,6 @@ from unittest.mock import PropertyMock, patch
 
 from aiohttp.test_utils import TestClient
 from aiohttp.web import Application, Request
-
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant

@@ -1,0 +1,182 @@
+"""Prepare a Home Assistant config dir for the demo and the browser test, with HA's own tools.
+
+prepare CONFIG --username U --password P
+    Create the owner through the Home Assistant auth provider and mark onboarding done, with
+    Home Assistant's storage helpers (Home Assistant must not be running).
+add-account --ha URL --username U --password P --provider P --simulator URL --api-key K
+    Log in through the login flow, add the simulated account through the config flow API,
+    and point the simulator's webhooks at Home Assistant.
+wire CONFIG --ha URL --simulator URL
+    Point the simulator's webhooks at the accounts already configured (a restarted demo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+from pathlib import Path
+import sys
+from typing import Any
+
+import aiohttp
+
+SECRET = "demo-signing-secret"  # noqa: S105 (the simulated account's, printed by the demo)
+CLIENT_ID = "http://127.0.0.1:8123/"
+ONBOARDING_STEPS = ["user", "core_config", "analytics", "integration"]
+
+
+async def prepare(config: Path, username: str, password: str) -> None:
+    """Create the owner and finish onboarding, as Home Assistant's own auth script does."""
+    from homeassistant import runner  # noqa: F401,PLC0415  (event loop policy)
+    from homeassistant.auth import auth_manager_from_config  # noqa: PLC0415
+    from homeassistant.auth.const import GROUP_ID_ADMIN  # noqa: PLC0415
+    from homeassistant.config_entries import ConfigEntries  # noqa: PLC0415
+    from homeassistant.core import HomeAssistant  # noqa: PLC0415
+    from homeassistant.helpers import device_registry as dr, entity_registry as er  # noqa: PLC0415
+    from homeassistant.helpers.storage import Store  # noqa: PLC0415
+
+    hass = HomeAssistant(str(config))
+    hass.config_entries = ConfigEntries(hass, {})
+    await hass.config_entries.async_initialize()
+    dr.async_setup(hass)
+    await asyncio.gather(dr.async_load(hass), er.async_load(hass))
+    hass.auth = await auth_manager_from_config(hass, [{"type": "homeassistant"}], [])
+    provider = hass.auth.auth_providers[0]
+    await provider.async_initialize()
+    if not await hass.auth.async_get_users():
+        await provider.async_add_auth(username, password)  # type: ignore[attr-defined]
+        user = await hass.auth.async_create_user("Demo", group_ids=[GROUP_ID_ADMIN])
+        credentials = await provider.async_get_or_create_credentials({"username": username})
+        await hass.auth.async_link_user(user, credentials)
+    onboarding: Store[dict[str, list[str]]] = Store(hass, 4, "onboarding", private=True)
+    await onboarding.async_save({"done": ONBOARDING_STEPS})
+    logging.getLogger("homeassistant.core").setLevel(logging.WARNING)
+    await hass.async_stop()
+
+
+async def _token(session: aiohttp.ClientSession, ha: str, username: str, password: str) -> str:
+    """Log in the way the frontend does: login flow, then an authorization code for a token."""
+    async with session.post(
+        f"{ha}/auth/login_flow",
+        json={
+            "client_id": CLIENT_ID,
+            "handler": ["homeassistant", None],
+            "redirect_uri": CLIENT_ID,
+        },
+    ) as response:
+        flow = await response.json()
+    async with session.post(
+        f"{ha}/auth/login_flow/{flow['flow_id']}",
+        json={"username": username, "password": password, "client_id": CLIENT_ID},
+    ) as response:
+        result = await response.json()
+    if result.get("type") != "create_entry":
+        raise SystemExit(f"login failed: {result.get('errors')}")
+    async with session.post(
+        f"{ha}/auth/token",
+        data={"grant_type": "authorization_code", "code": result["result"], "client_id": CLIENT_ID},
+    ) as response:
+        tokens = await response.json()
+    return str(tokens["access_token"])
+
+
+async def _set_webhook(
+    session: aiohttp.ClientSession, simulator: str, provider: str, url: str
+) -> None:
+    async with session.post(
+        f"{simulator}/_sim/webhooks", json={"provider": provider, "url": url}
+    ) as response:
+        response.raise_for_status()
+
+
+BASE_PATHS = {"edrv": "/edrv/v1.1", "thor": "/thor/latest/integration"}
+
+
+async def add_account(
+    *, ha: str, username: str, password: str, provider: str, simulator: str, api_key: str
+) -> None:
+    """Add one simulated account through the config flow API, as the frontend would."""
+    async with aiohttp.ClientSession() as session:
+        headers = {"Authorization": f"Bearer {await _token(session, ha, username, password)}"}
+        answers: list[dict[str, Any]] = [
+            {"provider": provider},
+            {"api_key": api_key, "advanced": {"base_url": simulator + BASE_PATHS[provider]}},
+        ]
+        if provider == "edrv":
+            answers.append({"webhook_secret": SECRET})  # the first user is the default
+        async with session.post(
+            f"{ha}/api/config/config_entries/flow", json={"handler": "cpms"}, headers=headers
+        ) as response:
+            result = await response.json()
+        for answer in answers:
+            async with session.post(
+                f"{ha}/api/config/config_entries/flow/{result['flow_id']}",
+                json=answer,
+                headers=headers,
+            ) as response:
+                result = await response.json()
+            # The webhook step warns that a cloud could not reach a local URL: expected here.
+            warning_only = str(result.get("step_id", "")).startswith("webhook_")
+            if result.get("type") != "form" or (result.get("errors") and not warning_only):
+                raise SystemExit(f"adding {provider} failed at {result}")
+        url = result["description_placeholders"]["url"]
+        async with session.post(
+            f"{ha}/api/config/config_entries/flow/{result['flow_id']}", json={}, headers=headers
+        ) as response:
+            result = await response.json()
+        if result.get("type") != "create_entry":
+            raise SystemExit(f"adding {provider} failed at {result}")
+        await _set_webhook(session, simulator, provider, url)
+
+
+async def wire(config: Path, ha: str, simulator: str) -> None:
+    """Point the simulator at the webhooks of the accounts configured earlier."""
+    entries = json.loads((config / ".storage" / "core.config_entries").read_text("utf-8"))
+    async with aiohttp.ClientSession() as session:
+        for entry in entries["data"]["entries"]:
+            if entry["domain"] == "cpms":
+                data = entry["data"]
+                url = f"{ha}/api/webhook/{data['webhook_id']}"
+                await _set_webhook(session, simulator, data["provider"], url)
+
+
+def main(argv: list[str]) -> None:
+    """Run one of the commands."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    prep = commands.add_parser("prepare")
+    prep.add_argument("config", type=Path)
+    add = commands.add_parser("add-account")
+    add.add_argument("--ha", required=True)
+    add.add_argument("--provider", choices=["edrv", "thor"], required=True)
+    add.add_argument("--simulator", required=True)
+    add.add_argument("--api-key", required=True)
+    link = commands.add_parser("wire")
+    link.add_argument("config", type=Path)
+    link.add_argument("--ha", required=True)
+    link.add_argument("--simulator", required=True)
+    for command in (prep, add):
+        command.add_argument("--username", required=True)
+        command.add_argument("--password", required=True)
+    args = parser.parse_args(argv)
+    if args.command == "prepare":
+        asyncio.run(prepare(args.config, args.username, args.password))
+    elif args.command == "add-account":
+        asyncio.run(
+            add_account(
+                ha=args.ha,
+                username=args.username,
+                password=args.password,
+                provider=args.provider,
+                simulator=args.simulator,
+                api_key=args.api_key,
+            )
+        )
+    else:
+        asyncio.run(wire(args.config, args.ha, args.simulator))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
