@@ -27,11 +27,48 @@ CLIENT_ID = "http://127.0.0.1:8123/"
 ONBOARDING_STEPS = ["user", "core_config", "analytics", "integration"]
 
 
-async def prepare(config: Path, username: str, password: str) -> None:
-    """Create the owner and finish onboarding, as Home Assistant's own auth script does."""
+# Only what the demo needs, so start-up installs nothing. The internal URL is loopback: the
+# simulator delivers its webhooks there.
+CONFIGURATION = """\
+homeassistant:
+  name: cpms demo
+  time_zone: UTC
+  unit_system: metric
+  currency: EUR
+  country: NL
+  internal_url: http://127.0.0.1:{port}
+config:
+frontend:
+history:
+logger:
+  default: warning
+  logs:
+    custom_components.cpms: info
+    # The camera base platform probes for ffmpeg and libturbojpeg, which the demo does not need.
+    haffmpeg: critical
+    homeassistant.components.camera.img_util: critical
+webhook:
+"""
+
+
+def write_configuration(config: Path, port: int) -> None:
+    """The configuration file, and the integration linked from this repository."""
+    custom = config / "custom_components"
+    custom.mkdir(parents=True, exist_ok=True)
+    link = custom / "cpms"
+    if not link.exists():
+        link.symlink_to(Path(__file__).resolve().parent.parent / "custom_components" / "cpms")
+    target = config / "configuration.yaml"
+    if not target.exists():
+        target.write_text(CONFIGURATION.format(port=port), encoding="utf-8")
+
+
+async def prepare(config: Path, port: int, username: str, password: str) -> None:
+    """Create the owner, finish onboarding and set the HTTP server, with HA's own stores."""
     from homeassistant import runner  # noqa: F401,PLC0415  (event loop policy)
     from homeassistant.auth import auth_manager_from_config  # noqa: PLC0415
     from homeassistant.auth.const import GROUP_ID_ADMIN  # noqa: PLC0415
+    from homeassistant.components.http.config import HTTPConfigStore  # noqa: PLC0415
     from homeassistant.config_entries import ConfigEntries  # noqa: PLC0415
     from homeassistant.core import HomeAssistant  # noqa: PLC0415
     from homeassistant.helpers import device_registry as dr, entity_registry as er  # noqa: PLC0415
@@ -52,6 +89,10 @@ async def prepare(config: Path, username: str, password: str) -> None:
         await hass.auth.async_link_user(user, credentials)
     onboarding: Store[dict[str, list[str]]] = Store(hass, 4, "onboarding", private=True)
     await onboarding.async_save({"done": ONBOARDING_STEPS})
+    # As if confirmed in Settings > System > Network: loopback only, on the demo's port.
+    http = HTTPConfigStore(hass)
+    await http.async_migrate_yaml({"server_host": ["127.0.0.1"], "server_port": port})
+    await http.async_promote_pending()
     logging.getLogger("homeassistant.core").setLevel(logging.WARNING)
     await hass.async_stop()
 
@@ -148,6 +189,7 @@ def main(argv: list[str]) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     prep = commands.add_parser("prepare")
     prep.add_argument("config", type=Path)
+    prep.add_argument("--port", type=int, default=8123)
     add = commands.add_parser("add-account")
     add.add_argument("--ha", required=True)
     add.add_argument("--provider", choices=["edrv", "thor"], required=True)
@@ -162,7 +204,9 @@ def main(argv: list[str]) -> None:
         command.add_argument("--password", required=True)
     args = parser.parse_args(argv)
     if args.command == "prepare":
-        asyncio.run(prepare(args.config, args.username, args.password))
+        write_configuration(args.config, args.port)
+        if not (args.config / ".storage" / "onboarding").exists():
+            asyncio.run(prepare(args.config, args.port, args.username, args.password))
     elif args.command == "add-account":
         asyncio.run(
             add_account(

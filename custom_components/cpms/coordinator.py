@@ -211,9 +211,10 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             )
             self.station_device_ids[station.id] = device.id
         known = {entry.entry_id, *self.data.stations, *self.data.connectors}
+        # Children first: removing a station removes its connectors with it.
         for stale in (
-            *dr.async_entries_for_config_entry(registry, entry.entry_id),
             *dr.async_child_entries_for_config_entry(registry, entry.entry_id),
+            *dr.async_entries_for_config_entry(registry, entry.entry_id),
         ):
             if not any(identifier in known for _domain, identifier in stale.identifiers):
                 registry.async_remove_device(stale.id)
@@ -334,12 +335,15 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         else:
             merged = _combine(current, incoming)
             before = current.status
+        now = dt_util.utcnow()
         if merged.status is SessionStatus.STARTED and merged.started_at is None:
-            merged = replace(merged, started_at=dt_util.utcnow())
+            merged = replace(merged, started_at=now)
+        if merged.started_at is not None and merged.started_at > now:
+            merged = replace(merged, started_at=now)  # the cloud's clock runs ahead
         if not merged.status.is_active:
             merged = replace(merged, power_w=0.0, current_a=0.0)
             if merged.ended_at is None and merged.status is SessionStatus.ENDED:
-                merged = replace(merged, ended_at=dt_util.utcnow())
+                merged = replace(merged, ended_at=now)
         state.session = merged
         self._stored.sessions[state.connector.id] = merged
         self._store.async_schedule_save(self._stored)

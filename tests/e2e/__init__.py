@@ -1,0 +1,1 @@
+"""End-to-end: Home Assistant's real frontend in headless Chromium, against the simulator."""

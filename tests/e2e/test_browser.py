@@ -1,0 +1,134 @@
+"""What a user clicks in Home Assistant's frontend: add the integration, charge, fail to start."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+import re
+
+from playwright.async_api import Browser, Page, async_playwright, expect
+import pytest
+
+from .conftest import ARTIFACTS, CHROMIUM, PASSWORD, SECRET, USERNAME, Demo
+
+# As for any headless Chromium on a closed network: no background traffic, no sandbox as root.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ENERGY = re.compile(r"Session energy ([\d.]+) kWh")
+STATUS = re.compile(
+    r"Session status (Idle|Starting|Waiting for vehicle|Charging|Stopping|Ended|Cancelled)"
+)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """The system's Chromium, driven by Playwright (which downloads no browser of its own)."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+async def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / f"{name}.png")
+
+
+async def _log_in(page: Page, demo: Demo) -> None:
+    await page.goto(demo.ha)
+    await page.get_by_label("Username").fill(USERNAME)
+    await page.get_by_label("Password", exact=True).fill(PASSWORD)
+    await _shot(page, "01-login")
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_url(re.compile(r"/home"))
+
+
+async def _add_edrv_account(page: Page, demo: Demo) -> None:
+    """Settings > Devices & services > Add integration > CPMS, as a user would."""
+    await page.goto(f"{demo.ha}/config/integrations/dashboard")
+    await page.get_by_role("button", name="Add integration").click()
+    await page.get_by_placeholder("Search for a brand name").fill("CPMS")
+    await page.get_by_text("CPMS EV charging").first.click()
+    await expect(page.get_by_text("Choose your charging cloud")).to_be_visible()
+    await page.get_by_text("eDRV", exact=True).click()
+    await _shot(page, "02-flow-provider")
+    await page.get_by_role("button", name="Submit").click()
+
+    await page.get_by_role("textbox", name="API key").fill("edrv-sim-key")
+    await page.get_by_role("button", name="Advanced").click()
+    await page.get_by_role("textbox", name="API base URL").fill(f"{demo.simulator}/edrv/v1.1")
+    await _shot(page, "03-flow-credentials")
+    await page.get_by_role("button", name="Submit").click()
+
+    await page.get_by_role("textbox", name="Webhook signing secret").fill(SECRET)
+    await page.get_by_role("button", name="Submit").click()
+
+    url = (await page.get_by_text(re.compile(r"/api/webhook/")).inner_text()).strip()
+    assert url.startswith(f"{demo.ha}/api/webhook/")
+    await _shot(page, "04-flow-webhook")
+    # What the user does in the eDRV dashboard: deliver webhooks to this URL.
+    await demo.sim("POST", "webhooks", {"provider": "edrv", "url": url})
+    await page.get_by_role("button", name="Submit").click()
+    await page.get_by_role("button", name="Skip and finish").click()
+
+
+async def _open_connector(page: Page, demo: Demo) -> None:
+    await page.goto(f"{demo.ha}/config/devices/dashboard")
+    await page.get_by_text("Connector 1").first.click()
+    await expect(page.get_by_text("Part of")).to_be_visible()
+
+
+async def _read(page: Page, pattern: re.Pattern[str]) -> str:
+    """A sensor's value as the device page shows it (the accessibility tree sees its shadow DOM)."""
+    match = pattern.search(await page.locator("body").aria_snapshot())
+    assert match, pattern.pattern
+    return match[1]
+
+
+async def _until(page: Page, pattern: re.Pattern[str], check: Callable[[str], bool]) -> str:
+    """Wait for the page to show a value that passes the check; no reload, it is pushed."""
+    for _ in range(100):
+        value = await _read(page, pattern)
+        if check(value):
+            return value
+        await page.wait_for_timeout(200)
+    raise AssertionError(f"{pattern.pattern}: still {value!r}")
+
+
+async def test_charge_from_the_device_page(browser: Browser, demo: Demo) -> None:
+    """Add the account, turn Charging on, watch it charge by push, turn it off."""
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    await _log_in(page, demo)
+    await _add_edrv_account(page, demo)
+    await _open_connector(page, demo)
+    await _shot(page, "05-device")
+
+    switch = page.get_by_role("switch").first
+    toggle = page.locator("ha-switch").first  # what the user clicks; it covers the input
+    assert await _read(page, STATUS) == "Idle"
+    await toggle.click()
+    await expect(switch).to_be_checked()
+    await _until(page, STATUS, lambda status: status == "Charging")
+    first = float(await _until(page, ENERGY, lambda energy: float(energy) > 0))
+    await _until(page, ENERGY, lambda energy: float(energy) > first)
+    await _shot(page, "06-charging")
+
+    await toggle.click()
+    await expect(switch).not_to_be_checked()
+    await _until(page, STATUS, lambda status: status == "Ended")
+    assert float(await _read(page, ENERGY)) > first
+    await _shot(page, "07-ended")
+
+    # The station is offline: the cloud refuses the start, the user reads why.
+    await demo.sim("POST", "faults", {"fail_next_start": "406 Chargestation is offline"})
+    await toggle.click()
+    await expect(page.get_by_text("The charge station is offline").first).to_be_visible()
+    await expect(switch).not_to_be_checked()
+    await _shot(page, "08-start-refused")
