@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 from unittest.mock import PropertyMock, patch
 
 from aiohttp.test_utils import TestClient
@@ -92,6 +91,12 @@ async def _http_client(
     return await hass_client_no_auth()
 
 
+def _wired(account: Account, client: TestClient[Request, Application]) -> Account:
+    """Point the simulator's webhooks at the account's endpoint on the test server."""
+    account.sim.set_webhook_url(account.provider, str(client.make_url(account.webhook_path)))
+    return account
+
+
 @pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Snapshots with Home Assistant's serializer (registry ids and times as ANY)."""
@@ -118,7 +123,7 @@ async def setup_account(
     """Configure an account through the config flow, as a user would, and wire its webhook."""
     client = await _http_client(hass, hass_client_no_auth)
 
-    async def setup(provider: str, *, secret: str | None = SECRET, **_: Any) -> Account:
+    async def setup(provider: str, *, secret: str | None = SECRET) -> Account:
         result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_PROVIDER: provider}
@@ -140,9 +145,7 @@ async def setup_account(
         entry = result["result"]
         await hass.async_block_till_done()
         assert entry.state is ConfigEntryState.LOADED
-        account = Account(hass, simulator, provider, entry)
-        simulator.set_webhook_url(provider, str(client.make_url(account.webhook_path)))
-        return account
+        return _wired(Account(hass, simulator, provider, entry), client)
 
     return setup
 
@@ -156,7 +159,7 @@ async def setup_stored_account(
     """An account from a stored config entry with fixed ids, as snapshots need."""
     client = await _http_client(hass, hass_client_no_auth)
 
-    async def setup(provider: str, *, secret: str | None = SECRET, **_: Any) -> Account:
+    async def setup(provider: str, *, secret: str | None = SECRET) -> Account:
         edrv = provider == "edrv"
         entry = MockConfigEntry(
             domain=DOMAIN,
@@ -178,8 +181,6 @@ async def setup_stored_account(
         entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
-        account = Account(hass, simulator, provider, entry)
-        simulator.set_webhook_url(provider, str(client.make_url(account.webhook_path)))
-        return account
+        return _wired(Account(hass, simulator, provider, entry), client)
 
     return setup
