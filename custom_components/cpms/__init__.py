@@ -9,7 +9,8 @@ from homeassistant.helpers import device_registry as dr
 
 from .api import Provider
 from .const import CONF_CLOUDHOOK_URL, CONF_PROVIDER, CONF_USER_ID
-from .coordinator import CpmsConfigEntry, CpmsCoordinator, CpmsRuntimeData
+from .coordinator import CpmsCoordinator
+from .data import CpmsConfigEntry, CpmsRuntimeData
 from .providers import create_client, create_decoder
 from .store import SessionStore
 from .webhook import CpmsWebhook

@@ -8,7 +8,8 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import CpmsConfigEntry, CpmsCoordinator
+from .coordinator import CpmsCoordinator
+from .data import CpmsConfigEntry
 from .entity import CpmsStationEntity, async_add_dynamic_entities
 
 PARALLEL_UPDATES = 0

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 import logging
-from typing import TYPE_CHECKING
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
@@ -20,7 +18,6 @@ from homeassistant.util import dt as dt_util
 
 from .api import (
     CommandResultEvent,
-    Connector,
     ConnectorStatusEvent,
     CpmsAuthenticationError,
     CpmsClient,
@@ -47,56 +44,17 @@ from .const import (
     STOP_DEADLINE,
     UNCONFIRMED_REFRESH,
 )
+from .data import ConnectorState, CpmsConfigEntry, CpmsData
 from .errors import error_from_cpms, translated_error
+from .merge import RANK, combine, same_session
 from .providers import PROVIDER_NAMES
 from .store import SessionStore, StoredState
 
-if TYPE_CHECKING:
-    from .webhook import CpmsWebhook
-
 _LOGGER = logging.getLogger(__name__)
 
-type CpmsConfigEntry = ConfigEntry[CpmsRuntimeData]
 
-# Later states win; a late or replayed webhook can never move a session back.
-_RANK = {
-    SessionStatus.REQUESTED: 0,
-    SessionStatus.CREATED: 1,
-    SessionStatus.STARTED: 2,
-    SessionStatus.STOPPING: 3,
-    SessionStatus.STOP_FAILED: 3,
-    SessionStatus.ENDED: 4,
-    SessionStatus.CANCELLED: 4,
-    SessionStatus.START_FAILED: 4,
-}
 _PENDING_START = frozenset({SessionStatus.REQUESTED, SessionStatus.CREATED})
 _SEEN_EVENTS_KEPT = 1024
-
-
-@dataclass(kw_only=True)
-class CpmsRuntimeData:
-    """What a loaded entry holds."""
-
-    client: CpmsClient
-    coordinator: CpmsCoordinator
-    webhook: CpmsWebhook
-
-
-@dataclass(kw_only=True)
-class ConnectorState:
-    """A connector and its current (or last) session."""
-
-    connector: Connector
-    session: Session | None = None
-
-
-@dataclass(kw_only=True)
-class CpmsData:
-    """Everything the entities show."""
-
-    stations: dict[str, Station] = field(default_factory=dict)
-    connectors: dict[str, ConnectorState] = field(default_factory=dict)
-    last_webhook: datetime | None = None
 
 
 class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
@@ -314,7 +272,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             state,
             replace(
                 session,
-                status=max(session.status, SessionStatus.STARTED, key=_RANK.__getitem__),
+                status=max(session.status, SessionStatus.STARTED, key=RANK.__getitem__),
                 energy_wh=event.energy_wh,
                 power_w=event.power_w,
                 current_a=event.current_a,
@@ -327,13 +285,13 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     def _merge(self, state: ConnectorState, incoming: Session) -> bool:
         """Fold a report into the connector's session; True when the status moved."""
         current = state.session
-        if current is None or not _same_session(current, incoming):
+        if current is None or not same_session(current, incoming):
             if current is not None and current.status.is_active and not incoming.status.is_active:
                 return False  # a late report about an older session
             merged = incoming
             before = None
         else:
-            merged = _combine(current, incoming)
+            merged = combine(current, incoming)
             before = current.status
         now = dt_util.utcnow()
         if merged.status is SessionStatus.STARTED and merged.started_at is None:
@@ -355,7 +313,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     def _on_status_change(
         self, state: ConnectorState, before: SessionStatus | None, session: Session
     ) -> None:
-        if session.status is SessionStatus.STARTED and (before is None or _RANK[before] < 2):
+        if session.status is SessionStatus.STARTED and (before is None or RANK[before] < 2):
             self.hass.bus.async_fire(EVENT_SESSION_STARTED, self._event_data(state, session))
         if not session.status.is_active and (before is None or before.is_active):
             self._cancel_deadline(state.connector.id)
@@ -502,7 +460,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         state = self._state(connector_id)
         station = self.data.stations.get(state.connector.station_id)
         if station is not None and station.online is False:
-            raise translated_error("station_offline", station=station.name)
+            raise translated_error("station_offline")
         previous = state.session
         if previous is not None and previous.status.is_active:
             return
@@ -564,51 +522,3 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         for connector_id in list(self._deadlines):
             self._cancel_deadline(connector_id)
         await self._store.async_save(self._stored)
-
-
-def _same_session(current: Session, incoming: Session) -> bool:
-    """Whether a report is about the connector's current session.
-
-    A connector holds one transaction at a time, so two active reports whose ids cannot be
-    compared (a start not yet confirmed, Thor's running list without id tags) are the same.
-    """
-    if current.ref.matches(incoming.ref) or (current.id and current.id == incoming.id):
-        return True
-    mine, theirs = current.ref, incoming.ref
-    comparable = (
-        (mine.edrv_session_id and theirs.edrv_session_id)
-        or (mine.thor_transaction and theirs.thor_transaction)
-        or (mine.thor_id_tag and theirs.thor_id_tag)
-    )
-    return not comparable and current.status.is_active and incoming.status.is_active
-
-
-def _combine(current: Session, incoming: Session) -> Session:
-    """Newer facts win, reported fields overwrite, energy never goes down."""
-    status = current.status
-    if _RANK[incoming.status] >= _RANK[status] and status.is_active:
-        status = incoming.status
-    energy = current.energy_wh
-    if incoming.energy_wh is not None:
-        energy = incoming.energy_wh if energy is None else max(energy, incoming.energy_wh)
-    return replace(
-        current,
-        id=current.id or incoming.id,
-        status=status,
-        ref=SessionRef(
-            edrv_session_id=current.ref.edrv_session_id or incoming.ref.edrv_session_id,
-            thor_id_tag=current.ref.thor_id_tag or incoming.ref.thor_id_tag,
-            thor_transaction=current.ref.thor_transaction or incoming.ref.thor_transaction,
-        ),
-        energy_wh=energy,
-        power_w=_pick(incoming.power_w, current.power_w),
-        current_a=_pick(incoming.current_a, current.current_a),
-        soc=_pick(incoming.soc, current.soc),
-        cost=_pick(incoming.cost, current.cost),
-        started_at=current.started_at or incoming.started_at,
-        ended_at=incoming.ended_at or current.ended_at,
-    )
-
-
-def _pick[T](new: T | None, old: T | None) -> T | None:
-    return old if new is None else new

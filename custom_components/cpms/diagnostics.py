@@ -10,7 +10,7 @@ from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_CLOUDHOOK_URL, CONF_WEBHOOK_SECRET
-from .coordinator import CpmsConfigEntry
+from .data import CpmsConfigEntry
 
 TO_REDACT = {
     CONF_API_KEY,

@@ -12,7 +12,8 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import Connector, Session, Station
 from .const import DOMAIN
-from .coordinator import ConnectorState, CpmsConfigEntry, CpmsCoordinator
+from .coordinator import CpmsCoordinator
+from .data import ConnectorState, CpmsConfigEntry
 
 
 def account_device(coordinator: CpmsCoordinator) -> DeviceInfo:

@@ -24,7 +24,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .api import Capabilities, ConnectorStatus, Session, SessionStatus
-from .coordinator import ConnectorState, CpmsConfigEntry, CpmsCoordinator
+from .coordinator import CpmsCoordinator
+from .data import ConnectorState, CpmsConfigEntry
 from .entity import CpmsConnectorEntity, CpmsEntity, account_device, async_add_dynamic_entities
 
 PARALLEL_UPDATES = 0

@@ -9,7 +9,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import ConnectorStatus, SessionStatus
-from .coordinator import CpmsConfigEntry, CpmsCoordinator
+from .coordinator import CpmsCoordinator
+from .data import CpmsConfigEntry
 from .entity import CpmsConnectorEntity, async_add_dynamic_entities
 
 PARALLEL_UPDATES = 1

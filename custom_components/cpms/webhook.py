@@ -19,7 +19,8 @@ from .api import (
     WebhookUnknownStationError,
 )
 from .const import CONF_CLOUDHOOK_URL, DOMAIN
-from .coordinator import CpmsConfigEntry, CpmsCoordinator
+from .coordinator import CpmsCoordinator
+from .data import CpmsConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
