@@ -15,7 +15,7 @@ from .providers import create_client, create_decoder
 from .store import SessionStore
 from .webhook import CpmsWebhook
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.NUMBER, Platform.SENSOR, Platform.SWITCH]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: CpmsConfigEntry) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 import logging
+from typing import cast
 
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
@@ -22,6 +23,7 @@ from .api import (
     CpmsAuthenticationError,
     CpmsClient,
     CpmsError,
+    CurrentLimitClient,
     Event,
     MeterValuesEvent,
     Session,
@@ -85,6 +87,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._last_relist: datetime | None = None
         self._seen_events: OrderedDict[str, None] = OrderedDict()
         self._deadlines: dict[str, CALLBACK_TYPE] = {}
+        self._previous_limits: dict[str, float | None] = {}
         self.webhook_url: str | None = None
         self.station_device_ids: dict[str, str] = {}
         self.data = CpmsData()
@@ -253,6 +256,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                     command,
                     f": {message}" if message else "",
                 )
+                if not accepted and event.connector_id:
+                    self._revert_current_limit(event.connector_id)
 
     def _apply_meter_values(self, event: MeterValuesEvent) -> None:
         state = self.data.connectors.get(event.connector_id)
@@ -511,6 +516,38 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._stored.sessions[connector_id] = state.session
         self._store.async_schedule_save(self._stored)
         self._schedule_deadline(connector_id, STOP_DEADLINE)
+
+    def current_limit(self, connector_id: str) -> float | None:
+        """The current limit last set on the connector, unless the station refused it."""
+        return self._stored.current_limits.get(connector_id)
+
+    async def async_set_current_limit(self, connector_id: str, amps: float) -> None:
+        """Limit the connector's session, or its default when nothing charges."""
+        state = self._state(connector_id)
+        # The limit entity exists only where the capabilities say the client can do this.
+        client = cast("CurrentLimitClient", self.client)
+        session = state.session if state.session and state.session.status.is_active else None
+        try:
+            await client.async_set_current_limit(state.connector, session, amps)
+        except CpmsError as err:
+            self._on_command_error(err)
+            raise error_from_cpms(err) from err
+        limits = self._stored.current_limits
+        self._previous_limits[connector_id] = limits.get(connector_id)
+        limits[connector_id] = amps
+        self._store.async_schedule_save(self._stored)
+        self.async_update_listeners()
+
+    def _revert_current_limit(self, connector_id: str) -> None:
+        """The station refused the limit: show the one it still applies."""
+        if connector_id not in self._previous_limits:
+            return
+        previous = self._previous_limits.pop(connector_id)
+        if previous is None:
+            self._stored.current_limits.pop(connector_id, None)
+        else:
+            self._stored.current_limits[connector_id] = previous
+        self._store.async_schedule_save(self._stored)
 
     def _on_command_error(self, err: CpmsError) -> None:
         if isinstance(err, CpmsAuthenticationError):

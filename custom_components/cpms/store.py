@@ -22,6 +22,7 @@ class StoredState:
 
     webhooks_confirmed: bool = False
     sessions: dict[str, Session] = field(default_factory=dict)
+    current_limits: dict[str, float] = field(default_factory=dict)
 
 
 class SessionStore:
@@ -40,8 +41,15 @@ class SessionStore:
         for connector_id, raw in (data.get("sessions") or {}).items():
             if (session := _session_from_dict(raw)) is not None:
                 sessions[connector_id] = session
+        limits = {
+            connector_id: float(amps)
+            for connector_id, amps in (data.get("current_limits") or {}).items()
+            if isinstance(amps, int | float)
+        }
         return StoredState(
-            webhooks_confirmed=bool(data.get("webhooks_confirmed")), sessions=sessions
+            webhooks_confirmed=bool(data.get("webhooks_confirmed")),
+            sessions=sessions,
+            current_limits=limits,
         )
 
     def async_schedule_save(self, state: StoredState) -> None:
@@ -61,6 +69,7 @@ def _state_to_dict(state: StoredState) -> dict[str, Any]:
     return {
         "webhooks_confirmed": state.webhooks_confirmed,
         "sessions": {cid: _session_to_dict(s) for cid, s in state.sessions.items()},
+        "current_limits": state.current_limits,
     }
 
 

@@ -30,8 +30,17 @@ async def _charging_account(setup: SetupAccount, provider: str) -> Account:
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
-@pytest.mark.parametrize("provider", ["edrv", "thor"])
-@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.SWITCH, Platform.BINARY_SENSOR])
+@pytest.mark.parametrize(
+    ("provider", "platform"),
+    [
+        *[
+            (p, platform)
+            for p in ("edrv", "thor")
+            for platform in (Platform.SENSOR, Platform.SWITCH, Platform.BINARY_SENSOR)
+        ],
+        ("edrv", Platform.NUMBER),  # Thor has no current limit
+    ],
+)
 async def test_entities(
     setup_stored_account: SetupAccount,
     entity_registry: er.EntityRegistry,

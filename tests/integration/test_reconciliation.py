@@ -173,13 +173,19 @@ async def test_late_end_of_an_older_session_is_ignored(
     assert account.state("sensor", f"{connector}_session_status") == "charging"
 
 
-async def test_command_results_are_accepted(
+async def test_refused_limit_is_reverted(
     setup_account: SetupAccount,
     hass_client_no_auth: ClientSessionGenerator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A station's answer to a power limit is taken in (and logged), changing no session."""
+    """The station refuses a current limit: the number shows what it still applies."""
     account = await setup_account("edrv")
+    connector = account.connector_id()
+    number = account.entity_id("number", f"{connector}_current_limit")
+    for amps in (10, 14):
+        await account.hass.services.async_call(
+            "number", "set_value", {ATTR_ENTITY_ID: number, "value": amps}, blocking=True
+        )
     action = {
         "_id": "evt-action",
         "type": "chargestation.set_power_limit.rejected",
@@ -190,10 +196,11 @@ async def test_command_results_are_accepted(
             "type": "chargestation.set_power_limit",
             "status": "failed",
             "chargestation": account.sim.station_ids("edrv")[0],
-            "connector": account.connector_id(),
-            "data": {"unit": "current", "limit": 4},
+            "connector": connector,
+            "data": {"unit": "current", "limit": 14},
         },
     }
     assert await _post_signed(account, hass_client_no_auth, action) == 200
     assert "rejected" in caplog.text
-    assert account.state("sensor", f"{account.connector_id()}_session_status") == "idle"
+    assert account.state("number", f"{connector}_current_limit") == "10.0"
+    assert account.state("sensor", f"{connector}_session_status") == "idle"

@@ -4,7 +4,7 @@ Nothing here imports Home Assistant; every client takes an injected
 aiohttp.ClientSession that its caller owns.
 """
 
-from .client import CpmsClient, WebhookDecoder
+from .client import CpmsClient, CurrentLimitClient, WebhookDecoder
 from .edrv import EdrvClient, EdrvWebhookDecoder
 from .errors import (
     CpmsAuthenticationError,
@@ -56,6 +56,7 @@ __all__ = [
     "CpmsRejectedError",
     "CpmsResponseError",
     "CpmsStationOfflineError",
+    "CurrentLimitClient",
     "EdrvClient",
     "EdrvWebhookDecoder",
     "Event",

@@ -37,3 +37,12 @@ class WebhookDecoder(Protocol):
 
     def decode(self, body: bytes, headers: Mapping[str, str]) -> list[Event]:
         """Verify and parse the raw body; raise a WebhookError for anything not to trust."""
+
+
+class CurrentLimitClient(Protocol):
+    """A provider that can limit the charging current (eDRV)."""
+
+    async def async_set_current_limit(
+        self, connector: Connector, session: Session | None, amps: float
+    ) -> None:
+        """Limit the running session, or the connector's default without one."""

@@ -1,0 +1,64 @@
+"""The charging current limit of each connector, where the provider can set one (eDRV)."""
+
+from __future__ import annotations
+
+from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberMode
+from homeassistant.const import EntityCategory, UnitOfElectricCurrent
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import CpmsCoordinator
+from .data import CpmsConfigEntry
+from .entity import CpmsConnectorEntity, async_add_dynamic_entities
+
+PARALLEL_UPDATES = 1
+
+# IEC 61851 charging needs at least 6 A; a connector's rating caps it, else a common 32 A.
+MIN_CURRENT_A = 6
+DEFAULT_MAX_CURRENT_A = 32
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: CpmsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """A current limit per connector, where the provider supports it."""
+    if not entry.runtime_data.coordinator.client.capabilities.current_limit:
+        return
+    async_add_dynamic_entities(
+        entry,
+        async_add_entities,
+        per_station=lambda coordinator, station: [],
+        per_connector=lambda coordinator, connector: [CpmsCurrentLimit(coordinator, connector.id)],
+    )
+
+
+class CpmsCurrentLimit(CpmsConnectorEntity, NumberEntity):
+    """Limits the running session, or the connector's default when nothing charges."""
+
+    _attr_device_class = NumberDeviceClass.CURRENT
+    _attr_entity_category = EntityCategory.CONFIG
+    _attr_mode = NumberMode.SLIDER
+    _attr_native_min_value = MIN_CURRENT_A
+    _attr_native_step = 1
+    _attr_native_unit_of_measurement = UnitOfElectricCurrent.AMPERE
+    _attr_translation_key = "current_limit"
+
+    def __init__(self, coordinator: CpmsCoordinator, connector_id: str) -> None:
+        """Bind to the connector."""
+        super().__init__(coordinator, connector_id, "current_limit")
+
+    @property
+    def native_max_value(self) -> float:
+        """The connector's rated current."""
+        return self.state_data.connector.max_current_a or DEFAULT_MAX_CURRENT_A
+
+    @property
+    def native_value(self) -> float | None:
+        """The limit last set from Home Assistant; unknown before."""
+        return self.coordinator.current_limit(self.connector_id)
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Send the limit; the station's refusal arrives later and reverts it."""
+        await self.coordinator.async_set_current_limit(self.connector_id, value)
