@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from unittest.mock import PropertyMock, patch
 
 from aiohttp.test_utils import TestClient
 from aiohttp.web import Application, Request
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
@@ -69,6 +71,29 @@ class Account:
         state = self.hass.states.get(self.entity_id(platform, unique_id))
         assert state is not None
         return state.state
+
+    async def switch(self, service: str, connector: str) -> None:
+        """Turn a connector's Charging switch on or off, as the UI does."""
+        await self.hass.services.async_call(
+            "switch",
+            service,
+            {"entity_id": self.entity_id("switch", f"{connector}_charging")},
+            blocking=True,
+        )
+
+    async def pass_time(self, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+        """Move Home Assistant's clock, firing its timers (deadlines, refreshes)."""
+        freezer.tick(timedelta(seconds=seconds))
+        async_fire_time_changed(self.hass)
+        await self.hass.async_block_till_done(wait_background_tasks=True)
+        await self.sim.flush_webhooks()
+        await self.hass.async_block_till_done()
+
+    def webhook_issue(self) -> ir.IssueEntry | None:
+        """The repair issue saying that webhooks are not arriving, if raised."""
+        return ir.async_get(self.hass).async_get_issue(
+            DOMAIN, f"webhooks_not_arriving_{self.entry.entry_id}"
+        )
 
     async def run(self, seconds: float = 0) -> None:
         """Let the simulated cloud move on, and Home Assistant take in its webhooks."""

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import (
-    ATTR_ENTITY_ID,
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
     STATE_OFF,
@@ -15,11 +11,9 @@ from homeassistant.const import (
     STATE_UNAVAILABLE,
 )
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import (
     async_capture_events,
-    async_fire_time_changed,
 )
 
 from custom_components.cpms.const import DOMAIN, EVENT_SESSION_ENDED
@@ -29,41 +23,17 @@ from .conftest import Account, SetupAccount
 PROVIDERS = ["edrv", "thor"]
 
 
-async def _switch(account: Account, service: str, connector: str) -> None:
-    await account.hass.services.async_call(
-        SWITCH_DOMAIN,
-        service,
-        {ATTR_ENTITY_ID: account.entity_id("switch", f"{connector}_charging")},
-        blocking=True,
-    )
-
-
 async def _charging(account: Account) -> str:
     """Start a session on the first connector and let it charge a while."""
     connector = account.connector_id()
-    await _switch(account, SERVICE_TURN_ON, connector)
+    await account.switch(SERVICE_TURN_ON, connector)
     await account.run(60)
     assert account.state("sensor", f"{connector}_session_status") == "charging"
     return connector
 
 
-async def _pass_time(account: Account, freezer: FrozenDateTimeFactory, seconds: float) -> None:
-    """Move Home Assistant's clock, firing its timers (deadlines, refreshes)."""
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(account.hass)
-    await account.hass.async_block_till_done(wait_background_tasks=True)
-    await account.sim.flush_webhooks()
-    await account.hass.async_block_till_done()
-
-
 # One read of the active sessions: eDRV asks for started and for created sessions.
 ACTIVE_LIST = {"edrv": {"edrv GET /sessions": 2}, "thor": {"thor GET /charges/running": 1}}
-
-
-def _webhook_issue(account: Account) -> ir.IssueEntry | None:
-    return ir.async_get(account.hass).async_get_issue(
-        DOMAIN, f"webhooks_not_arriving_{account.entry.entry_id}"
-    )
 
 
 @pytest.mark.parametrize(
@@ -88,7 +58,7 @@ async def test_start_rejected(
     account.sim.faults.fail_next_start = failure
     account.sim.reset_counters()
     with pytest.raises(HomeAssistantError) as raised:
-        await _switch(account, SERVICE_TURN_ON, connector)
+        await account.switch(SERVICE_TURN_ON, connector)
     assert raised.value.translation_key == key
     assert str(raised.value)  # the translated message, not the key
     assert account.state("switch", f"{connector}_charging") == STATE_OFF
@@ -109,7 +79,7 @@ async def test_vehicle_never_plugged_in(
     station = account.sim.station_ids(provider)[0]
     account.sim.unplug(provider, station, 1)
     ended = async_capture_events(account.hass, EVENT_SESSION_ENDED)
-    await _switch(account, SERVICE_TURN_ON, connector)
+    await account.switch(SERVICE_TURN_ON, connector)
     await account.run(10)
     assert account.state("switch", f"{connector}_charging") == STATE_ON
     await account.run(130)
@@ -124,11 +94,11 @@ async def test_stop_fails_then_succeeds(setup_account: SetupAccount, provider: s
     account = await setup_account(provider)
     connector = await _charging(account)
     account.sim.faults.fail_next_stop = "station refused"
-    await _switch(account, SERVICE_TURN_OFF, connector)
+    await account.switch(SERVICE_TURN_OFF, connector)
     await account.run(10)
     assert account.state("sensor", f"{connector}_session_status") == "stop_failed"
     assert account.state("switch", f"{connector}_charging") == STATE_ON
-    await _switch(account, SERVICE_TURN_OFF, connector)
+    await account.switch(SERVICE_TURN_OFF, connector)
     await account.run(10)
     assert account.state("sensor", f"{connector}_session_status") == "ended"
 
@@ -148,7 +118,7 @@ async def test_stop_call_fails(
     connector = await _charging(account)
     account.sim.faults.fail_next_stop = failure
     with pytest.raises(HomeAssistantError) as raised:
-        await _switch(account, SERVICE_TURN_OFF, connector)
+        await account.switch(SERVICE_TURN_OFF, connector)
     assert raised.value.translation_key == key
     assert account.state("switch", f"{connector}_charging") == STATE_ON
     assert account.state("sensor", f"{connector}_session_status") == "charging"
@@ -177,7 +147,7 @@ async def test_start_while_offline_unnoticed(setup_account: SetupAccount) -> Non
     account.sim.set_online("edrv", account.sim.station_ids("edrv")[0], False)
     await account.run()
     with pytest.raises(HomeAssistantError) as raised:
-        await _switch(account, SERVICE_TURN_ON, connector)
+        await account.switch(SERVICE_TURN_ON, connector)
     assert raised.value.translation_key == "station_offline"
     assert account.state("switch", f"{connector}_charging") == STATE_OFF
 
@@ -188,7 +158,7 @@ async def test_revoked_key_starts_reauth(setup_account: SetupAccount, provider: 
     account = await setup_account(provider)
     account.sim.faults.key_revoked = True
     with pytest.raises(HomeAssistantError) as raised:
-        await _switch(account, SERVICE_TURN_ON, account.connector_id())
+        await account.switch(SERVICE_TURN_ON, account.connector_id())
     assert raised.value.translation_key == "authentication_failed"
     await account.hass.async_block_till_done()
     flows = account.hass.config_entries.flow.async_progress_by_handler(DOMAIN)
@@ -203,26 +173,26 @@ async def test_lost_start_webhook_is_reconciled(
     issue says webhooks are not arriving, until one does."""
     account = await setup_account(provider)
     connector = await _charging(account)  # webhooks worked once
-    await _switch(account, SERVICE_TURN_OFF, connector)
+    await account.switch(SERVICE_TURN_OFF, connector)
     await account.run(10)
     account.sim.faults.webhook_drop = 100
-    await _switch(account, SERVICE_TURN_ON, connector)
+    await account.switch(SERVICE_TURN_ON, connector)
     await account.run(60)
     assert account.state("sensor", f"{connector}_session_status") in {
         "starting",
         "waiting_for_vehicle",
     }
-    assert _webhook_issue(account) is None
+    assert account.webhook_issue() is None
     account.sim.reset_counters()
-    await _pass_time(account, freezer, 151)
+    await account.pass_time(freezer, 151)
     assert account.state("sensor", f"{connector}_session_status") == "charging"
     assert account.state("switch", f"{connector}_charging") == STATE_ON
     assert sum(account.sim.counters.values()) == 1  # one read of the session
-    assert _webhook_issue(account) is not None
+    assert account.webhook_issue() is not None
 
     account.sim.faults.webhook_drop = 0
     await account.run(60)
-    assert _webhook_issue(account) is None
+    assert account.webhook_issue() is None
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -234,14 +204,14 @@ async def test_lost_end_webhook_is_reconciled(
     connector = await _charging(account)
     ended = async_capture_events(account.hass, EVENT_SESSION_ENDED)
     account.sim.faults.webhook_drop = 100
-    await _switch(account, SERVICE_TURN_OFF, connector)
+    await account.switch(SERVICE_TURN_OFF, connector)
     await account.run(30)
     assert account.state("sensor", f"{connector}_session_status") == "stopping"
-    await _pass_time(account, freezer, 121)
+    await account.pass_time(freezer, 121)
     assert account.state("sensor", f"{connector}_session_status") == "ended"
     assert float(account.state("sensor", f"{connector}_session_energy")) > 0
     assert len(ended) == 1
-    assert _webhook_issue(account) is not None
+    assert account.webhook_issue() is not None
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -261,7 +231,7 @@ async def test_restart_mid_session(setup_account: SetupAccount, provider: str) -
     assert float(account.state("sensor", f"{connector}_session_energy")) >= energy
     assert account.state("switch", f"{connector}_charging") == STATE_ON
     await account.run(60)
-    await _switch(account, SERVICE_TURN_OFF, connector)
+    await account.switch(SERVICE_TURN_OFF, connector)
     await account.run(10)
     assert account.state("sensor", f"{connector}_session_status") == "ended"
     assert float(account.state("sensor", f"{connector}_session_energy")) > energy
@@ -277,7 +247,7 @@ async def test_rfid_session_shown_and_stoppable(setup_account: SetupAccount, pro
     await account.run(60)
     assert account.state("switch", f"{connector}_charging") == STATE_ON
     assert account.state("sensor", f"{connector}_session_status") == "charging"
-    await _switch(account, SERVICE_TURN_OFF, connector)
+    await account.switch(SERVICE_TURN_OFF, connector)
     await account.run(10)
     assert account.state("sensor", f"{connector}_session_status") == "ended"
     assert account.state("switch", f"{connector}_charging") == STATE_OFF
@@ -293,14 +263,14 @@ async def test_no_calls_between_webhooks(
     account.sim.reset_counters()
     for _ in range(14):
         await account.run(60)
-        await _pass_time(account, freezer, 60)
+        await account.pass_time(freezer, 60)
     assert account.sim.counters == {}
-    await _pass_time(account, freezer, 61)
+    await account.pass_time(freezer, 61)
     assert account.sim.counters == ACTIVE_LIST[provider]
-    await _switch(account, SERVICE_TURN_OFF, connector)
+    await account.switch(SERVICE_TURN_OFF, connector)
     await account.run(10)
     account.sim.reset_counters()
-    await _pass_time(account, freezer, 3600)
+    await account.pass_time(freezer, 3600)
     assert account.sim.counters == {}  # idle with healthy push: no polling at all
 
 
@@ -311,7 +281,7 @@ async def test_unconfirmed_webhooks_poll_every_minute(
     """Until a first webhook arrives, active sessions are read every minute."""
     account = await setup_account(provider)
     account.sim.reset_counters()
-    await _pass_time(account, freezer, 61)
+    await account.pass_time(freezer, 61)
     assert account.sim.counters == ACTIVE_LIST[provider]
-    await _pass_time(account, freezer, 61)
+    await account.pass_time(freezer, 61)
     assert account.sim.counters == {k: 2 * v for k, v in ACTIVE_LIST[provider].items()}

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 import hashlib
 import hmac
 import json
 import time
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     SERVICE_TURN_OFF,
@@ -18,35 +16,10 @@ from homeassistant.const import (
     STATE_ON,
     STATE_UNAVAILABLE,
 )
-from homeassistant.helpers import issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.cpms.const import DOMAIN
-
 from .conftest import SECRET, Account, SetupAccount
-
-
-async def _switch(account: Account, service: str, connector: str) -> None:
-    await account.hass.services.async_call(
-        SWITCH_DOMAIN,
-        service,
-        {ATTR_ENTITY_ID: account.entity_id("switch", f"{connector}_charging")},
-        blocking=True,
-    )
-
-
-async def _pass_time(account: Account, freezer: FrozenDateTimeFactory, seconds: float) -> None:
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(account.hass)
-    await account.hass.async_block_till_done(wait_background_tasks=True)
-
-
-def _issue(account: Account) -> ir.IssueEntry | None:
-    return ir.async_get(account.hass).async_get_issue(
-        DOMAIN, f"webhooks_not_arriving_{account.entry.entry_id}"
-    )
 
 
 @pytest.mark.parametrize("provider", ["edrv", "thor"])
@@ -56,17 +29,17 @@ async def test_safety_refresh_catches_a_lost_end(
     """The car is unplugged and the end webhook is lost: the safety refresh finds out."""
     account = await setup_account(provider)
     connector = account.connector_id()
-    await _switch(account, SERVICE_TURN_ON, connector)
+    await account.switch(SERVICE_TURN_ON, connector)
     await account.run(120)
     assert account.state("sensor", f"{connector}_session_status") == "charging"
     account.sim.faults.webhook_drop = 100
     account.sim.unplug(provider, account.sim.station_ids(provider)[0], 1)
     await account.run(10)
     assert account.state("switch", f"{connector}_charging") == STATE_ON
-    await _pass_time(account, freezer, 15 * 60 + 1)
+    await account.pass_time(freezer, 15 * 60 + 1)
     assert account.state("sensor", f"{connector}_session_status") == "ended"
     assert account.state("switch", f"{connector}_charging") == STATE_OFF
-    assert _issue(account) is not None
+    assert account.webhook_issue() is not None
 
 
 async def test_meter_values_reveal_a_lost_start(setup_account: SetupAccount) -> None:
@@ -78,7 +51,7 @@ async def test_meter_values_reveal_a_lost_start(setup_account: SetupAccount) -> 
     await account.run(90)
     assert account.state("switch", f"{connector}_charging") == STATE_ON
     assert float(account.state("sensor", f"{connector}_session_energy")) > 0
-    await _switch(account, SERVICE_TURN_OFF, connector)
+    await account.switch(SERVICE_TURN_OFF, connector)
     await account.run(10)
     assert account.state("sensor", f"{connector}_session_status") == "ended"
 
@@ -90,10 +63,10 @@ async def test_failed_refresh_makes_entities_unavailable(
     account = await setup_account("thor")
     connector = account.connector_id()
     account.sim.faults.refuse_requests = "400 Bad Request"
-    await _pass_time(account, freezer, 61)
+    await account.pass_time(freezer, 61)
     assert account.state("switch", f"{connector}_charging") == STATE_UNAVAILABLE
     account.sim.faults.refuse_requests = None
-    await _pass_time(account, freezer, 61)
+    await account.pass_time(freezer, 61)
     assert account.state("switch", f"{connector}_charging") == STATE_OFF
 
 
@@ -104,15 +77,15 @@ async def test_deadline_read_fails_then_refresh_corrects(
     account = await setup_account("edrv")
     connector = account.connector_id()
     account.sim.faults.webhook_drop = 100
-    await _switch(account, SERVICE_TURN_ON, connector)
+    await account.switch(SERVICE_TURN_ON, connector)
     await account.run(60)
     account.sim.faults.refuse_requests = "400 Bad Request"
-    await _pass_time(account, freezer, 151)
+    await account.pass_time(freezer, 151)
     assert "Checking session" in caplog.text
     # Webhooks were never confirmed, so the every-minute read failed as well.
     assert account.state("sensor", f"{connector}_session_status") == STATE_UNAVAILABLE
     account.sim.faults.refuse_requests = None
-    await _pass_time(account, freezer, 61)
+    await account.pass_time(freezer, 61)
     assert account.state("sensor", f"{connector}_session_status") == "charging"
 
 
@@ -121,12 +94,12 @@ async def test_repeated_commands_are_no_ops(setup_account: SetupAccount) -> None
     account = await setup_account("edrv")
     connector = account.connector_id()
     account.sim.reset_counters()
-    await _switch(account, SERVICE_TURN_OFF, connector)
-    await _switch(account, SERVICE_TURN_ON, connector)
-    await _switch(account, SERVICE_TURN_ON, connector)
+    await account.switch(SERVICE_TURN_OFF, connector)
+    await account.switch(SERVICE_TURN_ON, connector)
+    await account.switch(SERVICE_TURN_ON, connector)
     await account.run(10)
-    await _switch(account, SERVICE_TURN_OFF, connector)
-    await _switch(account, SERVICE_TURN_OFF, connector)
+    await account.switch(SERVICE_TURN_OFF, connector)
+    await account.switch(SERVICE_TURN_OFF, connector)
     assert account.sim.counters == {
         "edrv POST /sessions": 1,
         "edrv GET /sessions/{id}/stop": 1,
@@ -154,7 +127,7 @@ async def test_late_end_of_an_older_session_is_ignored(
     """A delayed session.ended of an earlier session does not end the one running now."""
     account = await setup_account("edrv")
     connector = account.connector_id()
-    await _switch(account, SERVICE_TURN_ON, connector)
+    await account.switch(SERVICE_TURN_ON, connector)
     await account.run(60)
     late = {
         "_id": "evt-late",
