@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from homeassistant.components import cloud
 from homeassistant.const import CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
@@ -44,6 +43,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: CpmsConfigEntry) -> Non
     """Delete the stored sessions and the Nabu Casa cloudhook of a removed account."""
     await SessionStore(hass, entry.entry_id).async_remove()
     if entry.data.get(CONF_CLOUDHOOK_URL) and "cloud" in hass.config.components:
+        from homeassistant.components import cloud  # noqa: PLC0415 (set up, so importable)
+
         await cloud.async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
 
 

@@ -7,7 +7,7 @@ from http import HTTPStatus
 import logging
 
 from aiohttp import hdrs, web
-from homeassistant.components import cloud, webhook
+from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.network import NoURLAvailableError
@@ -40,9 +40,13 @@ async def async_webhook_url(hass: HomeAssistant, webhook_id: str) -> WebhookUrl:
     With Nabu Casa it is a cloudhook; otherwise Home Assistant's external URL. Without one,
     the internal URL is all there is, and only a cloud on the same network could use it.
     """
-    if cloud.async_active_subscription(hass):
-        url = await cloud.async_get_or_create_cloudhook(hass, webhook_id)
-        return WebhookUrl(url, reachable=True, cloudhook=True)
+    if "cloud" in hass.config.components:
+        # Imported only where Home Assistant Cloud is set up: it pulls in much of Home Assistant.
+        from homeassistant.components import cloud  # noqa: PLC0415
+
+        if cloud.async_active_subscription(hass):
+            url = await cloud.async_get_or_create_cloudhook(hass, webhook_id)
+            return WebhookUrl(url, reachable=True, cloudhook=True)
     try:
         return WebhookUrl(
             webhook.async_generate_url(hass, webhook_id, allow_internal=False), reachable=True

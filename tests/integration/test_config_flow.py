@@ -373,6 +373,7 @@ async def test_webhook_without_url(
 async def test_webhook_nabu_casa(hass: HomeAssistant, simulator: Simulator, provider: str) -> None:
     """With Home Assistant Cloud the cloudhook is shown and kept, even over an external URL."""
     await set_external_url(hass)
+    hass.config.components.add("cloud")  # set up by default_config where there is a subscription
     with (
         patch("homeassistant.components.cloud.async_active_subscription", return_value=True),
         patch(
@@ -398,6 +399,7 @@ async def test_remove_deletes_cloudhook(
 ) -> None:
     """Removing the account deletes its cloudhook, and only a cloudhook."""
     await set_external_url(hass)
+    hass.config.components.add("cloud")
     with (
         patch("homeassistant.components.cloud.async_active_subscription", return_value=cloudhook),
         patch(
@@ -406,7 +408,6 @@ async def test_remove_deletes_cloudhook(
         ),
     ):
         entry = await finish(hass, await webhook_form(hass, simulator, "thor"))
-    hass.config.components.add("cloud")
 
     with patch(
         "homeassistant.components.cloud.async_delete_cloudhook", AsyncMock()
