@@ -318,7 +318,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     def _on_status_change(
         self, state: ConnectorState, before: SessionStatus | None, session: Session
     ) -> None:
-        if session.status is SessionStatus.STARTED and (before is None or RANK[before] < 2):
+        started = RANK[SessionStatus.STARTED]
+        if session.status is SessionStatus.STARTED and (before is None or RANK[before] < started):
             self.hass.bus.async_fire(EVENT_SESSION_STARTED, self._event_data(state, session))
         if not session.status.is_active and (before is None or before.is_active):
             self._cancel_deadline(state.connector.id)
