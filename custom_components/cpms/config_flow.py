@@ -17,6 +17,7 @@ from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -45,6 +46,7 @@ from .const import (
     CONF_BASE_URL,
     CONF_CLOUDHOOK_URL,
     CONF_PROVIDER,
+    CONF_REMOVE_WEBHOOK_SECRET,
     CONF_SAFETY_REFRESH,
     CONF_USER_ID,
     CONF_WEBHOOK_SECRET,
@@ -331,11 +333,14 @@ class CpmsOptionsFlow(OptionsFlowWithReload):
         """One form; the eDRV fields only for eDRV."""
         entry = self.config_entry
         provider = Provider(entry.data[CONF_PROVIDER])
+        stored_secret = entry.options.get(CONF_WEBHOOK_SECRET, "")
         if user_input is not None:
+            remove = user_input.pop(CONF_REMOVE_WEBHOOK_SECRET, False)
             options = {**entry.options, **user_input}
             if provider is Provider.EDRV:
-                # A cleared optional field is left out of user_input: it means no secret.
-                options[CONF_WEBHOOK_SECRET] = user_input.get(CONF_WEBHOOK_SECRET, "").strip()
+                # The secret is never sent to the form, so an empty field keeps the stored one.
+                secret = user_input.get(CONF_WEBHOOK_SECRET, "").strip()
+                options[CONF_WEBHOOK_SECRET] = "" if remove else secret or stored_secret
             return self.async_create_entry(data=options)
         fields: dict[Any, Any] = {}
         if provider is Provider.EDRV:
@@ -345,6 +350,10 @@ class CpmsOptionsFlow(OptionsFlowWithReload):
                 return self.async_abort(reason=err.key)
             fields[probatio.Required(CONF_USER_ID)] = _user_selector(users)
             fields[probatio.Optional(CONF_WEBHOOK_SECRET)] = _PASSWORD
+            if stored_secret:
+                fields[probatio.Optional(CONF_REMOVE_WEBHOOK_SECRET, default=False)] = (
+                    BooleanSelector()
+                )
         fields[probatio.Required(CONF_SAFETY_REFRESH)] = NumberSelector(
             NumberSelectorConfig(
                 min=5, max=240, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="min"
@@ -353,6 +362,7 @@ class CpmsOptionsFlow(OptionsFlowWithReload):
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                probatio.Schema(fields), dict(entry.options)
+                probatio.Schema(fields),
+                {k: v for k, v in entry.options.items() if k != CONF_WEBHOOK_SECRET},
             ),
         )

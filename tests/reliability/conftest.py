@@ -35,7 +35,10 @@ def tally(caplog: pytest.LogCaptureFixture) -> Iterator[Tally]:
     crashes = [
         record
         for record in caplog.get_records("call")
-        if record.levelno >= logging.ERROR and record.exc_info
+        if record.levelno >= logging.ERROR
+        and record.exc_info
+        # The access log cannot time a request while the test's clock is frozen.
+        and record.name != "aiohttp.access"
     ]
     figures.unexpected_exceptions += len(crashes)
     RUN.add(figures)
