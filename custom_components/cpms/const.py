@@ -12,6 +12,12 @@ CONF_USER_ID: Final = "user_id"
 CONF_WEBHOOK_SECRET: Final = "webhook_secret"  # noqa: S105 (a key, not a secret)
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
 CONF_SAFETY_REFRESH: Final = "safety_refresh_minutes"
+CONF_STATIONS: Final = "stations"
+CONF_EXCLUDED_STATIONS: Final = "excluded_stations"
+CONF_ADD_NEW_STATIONS: Final = "add_new_stations"
+
+# Accounts with more stations than this choose which ones to add; smaller ones get them all.
+HANDFUL_OF_STATIONS: Final = 5
 
 DEFAULT_SAFETY_REFRESH_MINUTES: Final = 15
 # Refresh active sessions this often until a first webhook proves that push works.
