@@ -58,7 +58,7 @@ from .const import (
     THOR_WEBHOOK_SECTIONS,
 )
 from .providers import DEFAULT_BASE_URLS, PROVIDER_NAMES, create_client
-from .selection import StationSelection, selection_options
+from .selection import StationSelection, selection_options, station_selector
 from .webhook import async_webhook_url
 
 _LOGGER = logging.getLogger(__name__)
@@ -143,17 +143,8 @@ def _user_selector(users: list[User]) -> SelectSelector:
 
 def _station_fields(stations: list[Station]) -> dict[Any, Any]:
     """Choose among the account's stations, and what happens to stations it gains later."""
-    options = [
-        SelectOptionDict(
-            value=station.id,
-            label=station.id if station.name == station.id else f"{station.name} ({station.id})",
-        )
-        for station in sorted(stations, key=lambda station: (station.name.casefold(), station.id))
-    ]
     return {
-        probatio.Required(CONF_STATIONS): SelectSelector(
-            SelectSelectorConfig(options=options, multiple=True, mode=SelectSelectorMode.DROPDOWN)
-        ),
+        probatio.Required(CONF_STATIONS): station_selector(stations),
         probatio.Required(CONF_ADD_NEW_STATIONS): BooleanSelector(),
     }
 

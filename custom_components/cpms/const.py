@@ -32,6 +32,7 @@ EVENT_SESSION_STARTED: Final = f"{DOMAIN}_session_started"
 EVENT_SESSION_ENDED: Final = f"{DOMAIN}_session_ended"
 
 ISSUE_WEBHOOKS_NOT_ARRIVING: Final = "webhooks_not_arriving"
+ISSUE_NEW_STATIONS: Final = "new_stations"
 
 EDRV_WEBHOOK_EVENTS: Final = (
     "session.*, chargestation.online, chargestation.offline, "

@@ -6,6 +6,14 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from homeassistant.helpers.selector import (
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
+
+from .api import Station
 from .const import CONF_ADD_NEW_STATIONS, CONF_EXCLUDED_STATIONS, CONF_STATIONS
 
 
@@ -64,3 +72,17 @@ def selection_options(
         CONF_EXCLUDED_STATIONS: sorted(set(listed) - set(chosen)),
         CONF_ADD_NEW_STATIONS: add_new,
     }
+
+
+def station_selector(stations: Iterable[Station]) -> SelectSelector:
+    """Several stations out of a list sorted by name, each labelled with its name and id."""
+    options = [
+        SelectOptionDict(
+            value=station.id,
+            label=station.id if station.name == station.id else f"{station.name} ({station.id})",
+        )
+        for station in sorted(stations, key=lambda station: (station.name.casefold(), station.id))
+    ]
+    return SelectSelector(
+        SelectSelectorConfig(options=options, multiple=True, mode=SelectSelectorMode.DROPDOWN)
+    )

@@ -655,20 +655,21 @@ async def test_options_thor(hass: HomeAssistant, setup_account: SetupAccount) ->
 
 
 @pytest.mark.parametrize(
-    ("fault", "reason"),
+    ("provider", "fault", "reason"),
     [
-        ({"key_revoked": True}, "invalid_auth"),
-        ({"rate_limit_next": 1, "retry_after_s": 3600}, "cannot_connect"),
+        ("edrv", {"key_revoked": True}, "invalid_auth"),
+        ("thor", {"key_revoked": True}, "invalid_auth"),
+        ("edrv", {"rate_limit_next": 1, "retry_after_s": 3600}, "cannot_connect"),
+        ("thor", {"refuse_requests": "403 RestAPINotEnabled"}, "rest_api_disabled"),
     ],
-    ids=["invalid_auth", "cannot_connect"],
+    ids=["edrv-invalid_auth", "thor-invalid_auth", "edrv-cannot_connect", "thor-rest_api"],
 )
-@pytest.mark.parametrize("provider", ["edrv", "thor"])
 async def test_options_cloud_refuses(
     hass: HomeAssistant,
     setup_account: SetupAccount,
+    provider: str,
     fault: dict[str, Any],
     reason: str,
-    provider: str,
 ) -> None:
     """The form needs the stations (and eDRV users): without them it stops with the reason."""
     account = await setup_account(provider)

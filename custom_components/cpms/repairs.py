@@ -1,0 +1,76 @@
+"""Repair flows: the fixes a user can make inside Home Assistant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+import probatio
+
+from .const import CONF_EXCLUDED_STATIONS, CONF_STATIONS, ISSUE_NEW_STATIONS
+from .coordinator import CpmsConfigEntry
+from .selection import station_selector
+
+
+class NewStationsRepairFlow(RepairsFlow):
+    """Stations joined the account after the user chose: add the ones the user picks now."""
+
+    def __init__(self, entry: CpmsConfigEntry) -> None:
+        """Fix the issue of this entry."""
+        self._entry = entry
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Straight to the choice."""
+        return await self.async_step_stations()
+
+    async def async_step_stations(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """All new stations are picked at first; the ones left out are not offered again."""
+        coordinator = self._entry.runtime_data
+        offered = coordinator.offered_stations
+        if user_input is not None:
+            picked = set(user_input.get(CONF_STATIONS, ()))
+            selection = coordinator.selection
+            declined = {station.id for station in offered} - picked
+            self.hass.config_entries.async_update_entry(
+                self._entry,
+                options={
+                    **self._entry.options,
+                    CONF_STATIONS: sorted((selection.chosen or set()) | picked),
+                    CONF_EXCLUDED_STATIONS: sorted(selection.excluded | declined),
+                },
+            )
+            self.hass.config_entries.async_schedule_reload(self._entry.entry_id)
+            return self.async_create_entry(data={})
+        return self.async_show_form(
+            step_id="stations",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema({probatio.Optional(CONF_STATIONS): station_selector(offered)}),
+                {CONF_STATIONS: [station.id for station in offered]},
+            ),
+            description_placeholders={"title": self._entry.title, "count": str(len(offered))},
+        )
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
+) -> RepairsFlow:
+    """The fix of one of the entry's issues; the issue's data names the entry."""
+    entry_id = str((data or {}).get("entry_id"))
+    entry: CpmsConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.state is not ConfigEntryState.LOADED:
+        return _EntryNotLoadedFlow()
+    if issue_id.startswith(ISSUE_NEW_STATIONS):
+        return NewStationsRepairFlow(entry)
+    raise ValueError(f"no fix for {issue_id}")
+
+
+class _EntryNotLoadedFlow(RepairsFlow):
+    """The account is not running, so the fix cannot read what it needs."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Say so and leave the issue."""
+        return self.async_abort(reason="entry_not_loaded")
