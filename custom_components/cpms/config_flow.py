@@ -104,7 +104,7 @@ def account_id(provider: Provider, stations: list[Station]) -> str:
 
 def default_title(provider: Provider, stations: list[Station]) -> str:
     """Name the account after its stations, so that two accounts of a provider differ."""
-    names = [station.name for station in sorted(stations, key=lambda station: station.id)]
+    names = sorted(station.name for station in stations)
     shown = ", ".join(names[:2]) + (", …" if len(names) > 2 else "")
     return f"{PROVIDER_NAMES[provider]} · {shown}"
 

@@ -84,12 +84,11 @@ def account_unique_id(sim: Simulator, provider: str) -> str:
 
 
 def default_title(sim: Simulator, provider: str) -> str:
-    """The provider and the account's first two stations, by id."""
+    """The provider and the account's first two stations, by name."""
     stations = sorted(
-        (station for station in sim.world.stations if station.provider.value == provider),
-        key=lambda station: station.id,
+        station.name for station in sim.world.stations if station.provider.value == provider
     )
-    names = ", ".join(station.name for station in stations[:2])
+    names = ", ".join(stations[:2])
     return f"{NAMES[provider]} · {names}" + (", …" if len(stations) > 2 else "")
 
 
