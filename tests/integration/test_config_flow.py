@@ -446,7 +446,7 @@ async def test_webhook_nabu_casa(hass: HomeAssistant, simulator: Simulator, prov
 
     assert entry.data[CONF_CLOUDHOOK_URL] == CLOUDHOOK_URL
     create_cloudhook.assert_awaited_with(hass, entry.data[CONF_WEBHOOK_ID])
-    assert entry.runtime_data.coordinator.webhook_url == CLOUDHOOK_URL
+    assert entry.runtime_data.webhook_url == CLOUDHOOK_URL
 
 
 @pytest.mark.parametrize(
@@ -592,7 +592,7 @@ async def test_reconfigure(
 
     # The old address is gone; the reloaded entry reads the account at the new one.
     await account.sim.stop()
-    coordinator = entry.runtime_data.coordinator
+    coordinator = entry.runtime_data
     await coordinator.async_refresh()
     assert coordinator.last_update_success
 
