@@ -523,7 +523,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             self.hass,
             DOMAIN,
             self._issue_id,
-            is_fixable=False,
+            data={"entry_id": self.config_entry.entry_id},
+            is_fixable=True,
             severity=ir.IssueSeverity.WARNING,
             translation_key=ISSUE_WEBHOOKS_NOT_ARRIVING,
             translation_placeholders={
@@ -531,6 +532,13 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                 "url": self.webhook_url or "-",
             },
         )
+
+    @callback
+    def async_expect_webhooks(self, webhook_url: str) -> None:
+        """The user set the webhook up again: read often until a webhook proves it works."""
+        self.webhook_url = webhook_url
+        self._store.expect_webhooks()
+        self._update_schedule()
 
     # Commands
 

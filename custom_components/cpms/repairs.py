@@ -6,12 +6,80 @@ from typing import Any
 
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 import probatio
 
-from .const import CONF_EXCLUDED_STATIONS, CONF_STATIONS, ISSUE_NEW_STATIONS
+from .api import Provider
+from .const import (
+    CONF_CLOUDHOOK_URL,
+    CONF_EXCLUDED_STATIONS,
+    CONF_PROVIDER,
+    CONF_STATIONS,
+    EDRV_WEBHOOK_EVENTS,
+    ISSUE_NEW_STATIONS,
+    ISSUE_WEBHOOKS_NOT_ARRIVING,
+    THOR_WEBHOOK_SECTIONS,
+)
 from .coordinator import CpmsConfigEntry
 from .selection import station_selector
+from .webhook import async_webhook_url
+
+
+class WebhookRepairFlow(RepairsFlow):
+    """Webhooks do not arrive: show the URL and the dashboard steps again, for this provider.
+
+    The URL is worked out anew, so a Home Assistant Cloud subscription or an external URL set
+    since the setup is taken up. Once the user has set it up again, the integration reads the
+    cloud often until the next webhook proves that push works, as after a new setup.
+    """
+
+    def __init__(self, entry: CpmsConfigEntry) -> None:
+        """Fix the issue of this entry."""
+        self._entry = entry
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """The provider's variant of the webhook step."""
+        if Provider(self._entry.data[CONF_PROVIDER]) is Provider.EDRV:
+            return await self.async_step_webhook_edrv()
+        return await self.async_step_webhook_thor()
+
+    async def async_step_webhook_edrv(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Where eDRV delivers, and the events to subscribe to."""
+        return await self._async_webhook("webhook_edrv", user_input)
+
+    async def async_step_webhook_thor(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Where Thor notifies, and the sections to fill in."""
+        return await self._async_webhook("webhook_thor", user_input)
+
+    async def _async_webhook(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> RepairsFlowResult:
+        entry = self._entry
+        target = await async_webhook_url(self.hass, entry.data[CONF_WEBHOOK_ID])
+        if user_input is not None:
+            data = {**entry.data}
+            data.pop(CONF_CLOUDHOOK_URL, None)
+            if target.cloudhook:
+                data[CONF_CLOUDHOOK_URL] = target.url
+            self.hass.config_entries.async_update_entry(entry, data=data)
+            entry.runtime_data.async_expect_webhooks(target.url)
+            return self.async_create_entry(data={})
+        return self.async_show_form(
+            step_id=step_id,
+            description_placeholders={
+                "title": entry.title,
+                "url": target.url,
+                "events": EDRV_WEBHOOK_EVENTS,
+                "sections": THOR_WEBHOOK_SECTIONS,
+            },
+            # A warning, as in the setup: a cloud on the same network could still deliver.
+            errors=None if target.reachable else {"base": "webhook_unreachable"},
+        )
 
 
 class NewStationsRepairFlow(RepairsFlow):
@@ -65,6 +133,8 @@ async def async_create_fix_flow(
         return _EntryNotLoadedFlow()
     if issue_id.startswith(ISSUE_NEW_STATIONS):
         return NewStationsRepairFlow(entry)
+    if issue_id.startswith(ISSUE_WEBHOOKS_NOT_ARRIVING):
+        return WebhookRepairFlow(entry)
     raise ValueError(f"no fix for {issue_id}")
 
 

@@ -113,7 +113,7 @@ async def _http_client(
 ) -> TestClient[Request, Application]:
     """Home Assistant's HTTP server, where the simulator delivers its webhooks."""
     # The router freezes when the server starts: every view must be registered first.
-    for component in ("webhook", "diagnostics"):
+    for component in ("webhook", "diagnostics", "repairs"):
         assert await async_setup_component(hass, component, {})
     return await hass_client_no_auth()
 

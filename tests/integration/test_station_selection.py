@@ -14,7 +14,6 @@ from homeassistant.helpers import (
     entity_registry as er,
     issue_registry as ir,
 )
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
@@ -137,8 +136,6 @@ async def add_wired_account(
     hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: ClientSessionGenerator
 ) -> AddAccount:
     """Add the account through the flow with a choice of stations, and wire its webhook."""
-    # Before the HTTP server starts: repairs registers views of its own.
-    assert await async_setup_component(hass, "repairs", {})
     client = await _http_client(hass, hass_client_no_auth)
 
     async def add(provider: str, chosen: list[str], *, add_new: bool) -> Account:
