@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
@@ -131,11 +132,8 @@ async def async_create_fix_flow(
     entry: CpmsConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.state is not ConfigEntryState.LOADED:
         return _EntryNotLoadedFlow()
-    if issue_id.startswith(ISSUE_NEW_STATIONS):
-        return NewStationsRepairFlow(entry)
-    if issue_id.startswith(ISSUE_WEBHOOKS_NOT_ARRIVING):
-        return WebhookRepairFlow(entry)
-    raise ValueError(f"no fix for {issue_id}")
+    # Issue ids are the issue's translation key and the entry id.
+    return _FIXES[issue_id.removesuffix(f"_{entry_id}")](entry)
 
 
 class _EntryNotLoadedFlow(RepairsFlow):
@@ -144,3 +142,9 @@ class _EntryNotLoadedFlow(RepairsFlow):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         """Say so and leave the issue."""
         return self.async_abort(reason="entry_not_loaded")
+
+
+_FIXES: dict[str, Callable[[CpmsConfigEntry], RepairsFlow]] = {
+    ISSUE_NEW_STATIONS: NewStationsRepairFlow,
+    ISSUE_WEBHOOKS_NOT_ARRIVING: WebhookRepairFlow,
+}

@@ -270,6 +270,12 @@ async def test_new_station_is_offered(
     if accept:
         assert entry.options[CONF_STATIONS] == sorted([*chosen, new])
         assert shown(hass, entry) == expected(simulator, provider, entry, [*chosen, new])
+        # An issue of a removed account goes with it.
+        simulator.add_station(provider)
+        await look_for_new_stations(account)
+        assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+        assert await hass.config_entries.async_remove(entry.entry_id)
+        assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     else:
         assert new in entry.options[CONF_EXCLUDED_STATIONS]
         assert shown(hass, entry) == expected(simulator, provider, entry, chosen)
