@@ -33,6 +33,8 @@ EVENT_SESSION_ENDED: Final = f"{DOMAIN}_session_ended"
 
 ISSUE_WEBHOOKS_NOT_ARRIVING: Final = "webhooks_not_arriving"
 ISSUE_NEW_STATIONS: Final = "new_stations"
+# Raised when eDRV deliveries fail their signature; its fix asks for the secret.
+ISSUE_WEBHOOK_SECRET: Final = "wrong_webhook_secret"  # noqa: S105 (a key, not a secret)
 
 # Markdown: in code spans, so that the `*` of a wildcard is not read as emphasis.
 EDRV_WEBHOOK_EVENTS: Final = (

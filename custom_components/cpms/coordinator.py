@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Collection, Iterable
-from dataclasses import replace
+from collections.abc import Awaitable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 import logging
+import time
 from typing import cast
 
 from homeassistant.config_entries import ConfigEntry
@@ -59,6 +60,16 @@ _LOGGER = logging.getLogger(__name__)
 
 type CpmsConfigEntry = ConfigEntry[CpmsCoordinator]
 
+
+@dataclass(frozen=True, slots=True)
+class RefusedDelivery:
+    """The last delivery refused for its signature: a new secret can be checked against it."""
+
+    body: bytes
+    headers: dict[str, str]
+    received: float = field(default_factory=time.time)
+
+
 _PENDING_START = frozenset({SessionStatus.REQUESTED, SessionStatus.CREATED})
 _SEEN_EVENTS_KEPT = 1024
 _OFFERED_NAMES_SHOWN = 10
@@ -97,6 +108,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self.selection = StationSelection.from_options(entry.options)
         # New stations that the selection leaves to the user, asked about in a repair issue.
         self.offered_stations: list[Station] = []
+        self.refused_signature: RefusedDelivery | None = None
         # Every station of the account, and those of them the selection leaves out.
         self._account_stations: frozenset[str] = frozenset()
         self._hidden_stations: frozenset[str] = frozenset()
@@ -274,6 +286,11 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         )
 
     # Push
+
+    @callback
+    def note_refused_signature(self, body: bytes, headers: Mapping[str, str]) -> None:
+        """Keep the last delivery refused for its signature, to check a new secret against."""
+        self.refused_signature = RefusedDelivery(body, dict(headers))
 
     @callback
     def async_handle_events(self, events: Iterable[Event]) -> None:
