@@ -21,6 +21,7 @@ from custom_components.cpms.const import (
     EDRV_WEBHOOK_EVENTS,
     THOR_WEBHOOK_SECTIONS,
 )
+from tests.test_repository import config_yaml_fields
 
 from .conftest import SECRET, Account, SetupAccount
 
@@ -112,6 +113,7 @@ async def test_webhooks_not_arriving_takes_up_home_assistant_cloud(
         result = await manager(hass).async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert account.entry.data[CONF_CLOUDHOOK_URL] == CLOUDHOOK_URL
+    assert set(account.entry.data) <= config_yaml_fields("data")
     assert account.entry.runtime_data.webhook_url == CLOUDHOOK_URL
 
 
