@@ -62,7 +62,7 @@ def compare(account: Account, events: SessionEvents, tally: Tally) -> list[str]:
     start event, each finished one one end event.
     """
     world = account.sim.world
-    coordinator = account.entry.runtime_data.coordinator
+    coordinator = account.entry.runtime_data
     problems: list[str] = []
     by_connector: dict[str, list[SimSession]] = {}
     for session in sim_sessions(account):
@@ -85,11 +85,15 @@ def compare(account: Account, events: SessionEvents, tally: Tally) -> list[str]:
             if session.active:
                 state = coordinator.data.connectors[connector_id].session
                 got_wh = state.energy_wh if state else None
+                # A running session's energy is as of its last meter report.
+                lag_wh = world.power_now_w(session) * account.sim.config.meter_interval_s / 3600
                 ok = (
                     index == len(sessions) - 1
                     and state is not None
                     and state.status.is_active
-                    and abs((got_wh or 0.0) - want_wh) <= ENERGY_TOLERANCE_WH
+                    and want_wh - lag_wh - ENERGY_TOLERANCE_WH
+                    <= (got_wh or 0.0)
+                    <= want_wh + ENERGY_TOLERANCE_WH
                 )
                 what = f"active, {want_wh:.1f} Wh; shown {state}"
             else:

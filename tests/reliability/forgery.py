@@ -25,7 +25,7 @@ def visible_state(account: Account) -> dict[str, Any]:
             continue
         state = account.hass.states.get(entry.entity_id)
         shown[entry.entity_id] = None if state is None else (state.state, dict(state.attributes))
-    sessions = account.entry.runtime_data.coordinator.data.connectors
+    sessions = account.entry.runtime_data.data.connectors
     shown["sessions"] = {cid: state.session for cid, state in sessions.items()}
     return shown
 

@@ -30,7 +30,7 @@ async def _charging(account: Account) -> str:
 
 def _edrv_delivery(account: Account, kind: str, **data: Any) -> bytes:
     """A delivery about the first connector's current session, shaped like eDRV's."""
-    session = account.entry.runtime_data.coordinator.data.connectors[account.connector_id()]
+    session = account.entry.runtime_data.data.connectors[account.connector_id()]
     assert session.session is not None
     payload = {
         "_id": f"evt-forged-{time.time_ns()}",
