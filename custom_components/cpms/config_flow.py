@@ -53,6 +53,7 @@ from .const import (
     EDRV_WEBHOOK_EVENTS,
     THOR_WEBHOOK_SECTIONS,
 )
+from .listing import async_keep_listing
 from .providers import DEFAULT_BASE_URLS, PROVIDER_NAMES, create_client
 from .webhook import async_webhook_url
 
@@ -89,6 +90,7 @@ async def async_validate(
         raise CannotConfigureError("unknown") from err
     if not stations:
         raise CannotConfigureError("no_stations")
+    async_keep_listing(hass, account_id(provider, stations), stations)
     return stations, users
 
 

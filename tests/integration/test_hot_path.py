@@ -20,12 +20,15 @@ from simulator import Simulator, SimulatorConfig
 from .conftest import SECRET, Account, SetupAccount
 
 STATIONS = 40  # 80 connectors, several hundred entities
+PAGE_SIZE = 25
 
 
 @pytest.fixture
 async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:
     """An operator's account: many stations of two connectors each."""
-    sim = Simulator(SimulatorConfig(edrv_webhook_secret=SECRET, stations=STATIONS))
+    sim = Simulator(
+        SimulatorConfig(edrv_webhook_secret=SECRET, stations=STATIONS, max_page_size=PAGE_SIZE)
+    )
     await sim.start()
     yield sim
     await sim.stop()
@@ -146,3 +149,18 @@ async def test_last_webhook_is_written_once_a_minute(
     assert account.state("sensor", f"{account.entry.entry_id}_last_webhook") == (
         "2026-11-22T10:01:00+00:00"
     )
+
+
+@pytest.mark.parametrize("provider", ["edrv", "thor"])
+async def test_setup_reads_the_station_list_once(
+    setup_account: SetupAccount, simulator: Simulator, provider: str
+) -> None:
+    """The flow lists the stations; the entry it creates takes that listing over."""
+    simulator.reset_counters()
+    await setup_account(provider)
+    listing = {"edrv": "edrv GET /chargestations", "thor": "thor GET /chargeboxes"}[provider]
+    # eDRV pages the list; Thor answers it whole.
+    pages = -(-STATIONS // PAGE_SIZE) if provider == "edrv" else 1
+    assert simulator.counters[listing] == pages
+    # Nothing per station or connector.
+    assert not [route for route in simulator.counters if "{id}" in route]
