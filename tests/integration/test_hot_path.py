@@ -10,11 +10,14 @@ from collections.abc import AsyncIterator, Iterator
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, State
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity import Entity
 import pytest
 
+from custom_components.cpms.const import CONF_ADVANCED, CONF_BASE_URL, CONF_PROVIDER, DOMAIN
 from simulator import Simulator, SimulatorConfig
 
 from .conftest import SECRET, Account, SetupAccount
@@ -164,3 +167,32 @@ async def test_setup_reads_the_station_list_once(
     assert simulator.counters[listing] == pages
     # Nothing per station or connector.
     assert not [route for route in simulator.counters if "{id}" in route]
+
+
+async def test_setup_reads_the_list_again_after_a_long_pause(
+    hass: HomeAssistant,
+    setup_account: SetupAccount,
+    simulator: Simulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A flow left open for minutes hands over nothing: the account may have changed since."""
+    first = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    result = await hass.config_entries.flow.async_configure(
+        first["flow_id"], {CONF_PROVIDER: "thor"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_API_KEY: simulator.thor_api_key,
+            CONF_ADVANCED: {CONF_BASE_URL: simulator.thor_base_url},
+        },
+    )
+    assert result["step_id"] == "webhook_thor"
+    freezer.tick(6 * 60)
+    # Another account's flow meanwhile: the stale listing is dropped, not kept for ever.
+    await setup_account("edrv")
+    simulator.reset_counters()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert simulator.counters["thor GET /chargeboxes"] == 1
