@@ -233,6 +233,9 @@ async def _add_account(
         result = await post(f"{flow_url}/{result['flow_id']}", answer)
         if result.get("type") != "form":
             raise RuntimeError(f"adding {provider} failed at {result}")
+    if result["step_id"] == "stations":  # a large account chooses its stations: all of them
+        choice = {"stations": sim.station_ids(provider), "add_new_stations": True}
+        result = await post(f"{flow_url}/{result['flow_id']}", choice)
     webhook_url = result["description_placeholders"]["url"]
     flow_s = time.perf_counter() - started
     flow_requests = dict(sim.counters)
