@@ -17,7 +17,14 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity import Entity
 import pytest
 
-from custom_components.cpms.const import CONF_ADVANCED, CONF_BASE_URL, CONF_PROVIDER, DOMAIN
+from custom_components.cpms.const import (
+    CONF_ADD_NEW_STATIONS,
+    CONF_ADVANCED,
+    CONF_BASE_URL,
+    CONF_PROVIDER,
+    CONF_STATIONS,
+    DOMAIN,
+)
 from simulator import Simulator, SimulatorConfig
 
 from .conftest import SECRET, Account, SetupAccount
@@ -186,6 +193,11 @@ async def test_setup_reads_the_list_again_after_a_long_pause(
             CONF_API_KEY: simulator.thor_api_key,
             CONF_ADVANCED: {CONF_BASE_URL: simulator.thor_base_url},
         },
+    )
+    assert result["step_id"] == "stations"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_STATIONS: simulator.station_ids("thor"), CONF_ADD_NEW_STATIONS: True},
     )
     assert result["step_id"] == "webhook_thor"
     freezer.tick(6 * 60)
