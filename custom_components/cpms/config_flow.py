@@ -60,6 +60,7 @@ from .const import (
     HANDFUL_OF_STATIONS,
     THOR_WEBHOOK_SECTIONS,
 )
+from .listing import async_keep_listing
 from .providers import DEFAULT_BASE_URLS, PROVIDER_NAMES, create_client
 from .selection import StationSelection, selection_options, station_selector
 from .webhook import async_webhook_url
@@ -100,6 +101,7 @@ async def async_validate(
         raise CannotConfigureError("unknown") from err
     if not stations:
         raise CannotConfigureError("no_stations")
+    async_keep_listing(hass, account_id(provider, stations), stations)
     return stations, users
 
 
