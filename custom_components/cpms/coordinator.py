@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import asyncio
 from collections.abc import Awaitable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -13,7 +13,7 @@ from typing import cast
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -30,7 +30,6 @@ from .api import (
     MeterValuesEvent,
     Session,
     SessionEvent,
-    SessionRef,
     SessionStatus,
     Station,
     StationOnlineEvent,
@@ -52,7 +51,7 @@ from .data import ConnectorState, CpmsData
 from .devices import async_sync_devices
 from .errors import error_from_cpms, translated_error
 from .listing import async_take_listing
-from .merge import RANK, combine, same_session
+from .merge import RANK, charged, combine, same_session, session_keys, started_before
 from .providers import PROVIDER_NAMES
 from .selection import StationSelection
 from .store import SessionStore
@@ -60,6 +59,13 @@ from .store import SessionStore
 _LOGGER = logging.getLogger(__name__)
 
 type CpmsConfigEntry = ConfigEntry[CpmsCoordinator]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Intent:
+    """A command not carried out yet; compared by identity, so a newer one is told apart."""
+
+    on: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +78,11 @@ class RefusedDelivery:
 
 
 _PENDING_START = frozenset({SessionStatus.REQUESTED, SessionStatus.CREATED})
-_SEEN_EVENTS_KEPT = 1024
+# A connector of unknown rating is taken as the fastest DC charger; reports beyond what the
+# rating delivers since the start (plus a margin for clocks and meters) are not energy.
+_DEFAULT_RATING_KW = 350.0
+_ENERGY_MARGIN = timedelta(minutes=30)
+_ENERGY_FACTOR = 1.1
 _OFFERED_NAMES_SHOWN = 10
 
 
@@ -117,8 +127,9 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._stations_listed = False
         self._refreshed_once = False
         self._last_relist: datetime | None = None
-        self._seen_events: OrderedDict[str, None] = OrderedDict()
         self._deadlines: dict[str, CALLBACK_TYPE] = {}
+        self._intents: dict[str, _Intent] = {}
+        self._command_locks: dict[str, asyncio.Lock] = {}
         self._previous_limits: dict[str, float | None] = {}
         # Connectors whose session is active, so the polling schedule is O(1) to decide.
         self._active: set[str] = set()
@@ -304,12 +315,9 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             self._issue_may_exist = False
             ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
         for event in events:
-            if event.event_id in self._seen_events:
-                continue
-            self._seen_events[event.event_id] = None
-            if len(self._seen_events) > _SEEN_EVENTS_KEPT:
-                self._seen_events.popitem(last=False)
-            self._apply_event(event)
+            # The record outlives a restart: a delivery seen before it is not applied again.
+            if self._store.first_delivery(event.event_id):
+                self._apply_event(event)
         self._update_schedule()
         # Not async_set_updated_data: that would postpone the safety refresh at every webhook,
         # and a steady meter stream of one session must not hide a lost webhook of another.
@@ -389,11 +397,25 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._changed.add(connector_id)
 
     def _merge(self, state: ConnectorState, incoming: Session) -> bool:
-        """Fold a report into the connector's session; True when the status moved."""
+        """Fold a report into the connector's session; True when the status moved.
+
+        A report about another session replaces the connector's only if that session is new:
+        one that ended or was replaced never comes back, and an older one never replaces a
+        newer one, however the report got here (late, duplicated, or replayed).
+        """
         current = state.session
+        incoming = self._plausible(state, incoming)
         if current is None or not same_session(current, incoming):
-            if current is not None and current.status.is_active and not incoming.status.is_active:
-                return False  # a late report about an older session
+            if self._store.is_past(session_keys(incoming)):
+                return False
+            if current is not None and (
+                (current.status.is_active and not incoming.status.is_active)
+                or started_before(incoming, current)
+            ):
+                return False
+            if current is not None:
+                self._store.retire(session_keys(current))
+            self._store.forget_announced(state.connector.id)
             merged = incoming
             before = None
         else:
@@ -410,19 +432,53 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                 merged = replace(merged, ended_at=now)
         self._show(state, merged)
         self._store.save_session(state.connector.id, merged)
+        if not merged.status.is_active:
+            self._store.retire(session_keys(merged))
+        self._announce(state, incoming, merged)
         if merged.status is before:
             return False
-        self._on_status_change(state, before, merged)
+        self._async_resume_intent(state.connector.id)
         return True
 
-    def _on_status_change(
-        self, state: ConnectorState, before: SessionStatus | None, session: Session
-    ) -> None:
-        started = RANK[SessionStatus.STARTED]
-        if session.status is SessionStatus.STARTED and (before is None or RANK[before] < started):
+    def _plausible(self, state: ConnectorState, incoming: Session) -> Session:
+        """The report without an energy the connector cannot have delivered.
+
+        Below zero, or more than its rating allows since the session started: a bad meter,
+        a unit mix-up or a forgery, and the session's energy must never jump with it.
+        """
+        energy = incoming.energy_wh
+        if energy is None:
+            return incoming
+        current = state.session
+        started = incoming.started_at or (
+            current.started_at if current and same_session(current, incoming) else None
+        )
+        elapsed = dt_util.utcnow() - started if started else timedelta(0)
+        hours = (max(elapsed, timedelta(0)) + _ENERGY_MARGIN).total_seconds() / 3600
+        rating_kw = state.connector.max_power_kw or _DEFAULT_RATING_KW
+        if 0 <= energy <= rating_kw * 1000 * hours * _ENERGY_FACTOR:
+            return incoming
+        _LOGGER.warning(
+            "Ignored an energy of %s Wh for session %s: not possible on connector %s",
+            energy,
+            incoming.id,
+            state.connector.id,
+        )
+        return replace(incoming, energy_wh=None)
+
+    def _announce(self, state: ConnectorState, incoming: Session, session: Session) -> None:
+        """Fire the session's started and ended events, each once, whatever order reports came in.
+
+        What was fired is stored with the session, so a restart does not fire it again.
+        """
+        connector_id = state.connector.id
+        announced = self._store.announced(connector_id)
+        if "started" not in announced and charged(incoming, session):
+            self._store.announce(connector_id, "started")
             self.hass.bus.async_fire(EVENT_SESSION_STARTED, self._event_data(state, session))
-        if not session.status.is_active and (before is None or before.is_active):
-            self._cancel_deadline(state.connector.id)
+        if "ended" not in announced and not session.status.is_active:
+            self._store.announce(connector_id, "ended")
+            self._cancel_deadline(connector_id)
             data = self._event_data(state, session)
             energy = session.energy_wh
             duration = (
@@ -588,14 +644,87 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                 self.config_entry.async_start_reauth(self.hass)
             raise error_from_cpms(err) from err
 
+    def wanted(self, connector_id: str) -> bool | None:
+        """The last command on the connector while it is not carried out yet, else None."""
+        intent = self._intents.get(connector_id)
+        return None if intent is None else intent.on
+
     async def async_start(self, connector_id: str) -> None:
-        """Start a session; the switch shows on until the cloud says otherwise."""
+        """Want the connector charging; the switch shows on until the cloud says otherwise."""
         state = self.data.connectors[connector_id]
         station = self.data.stations.get(state.connector.station_id)
         if station is not None and station.online is False:
             raise translated_error("station_offline")
-        if state.session is not None and state.session.status.is_active:
+        await self._async_command_intent(connector_id, on=True)
+
+    async def async_stop(self, connector_id: str) -> None:
+        """Want the connector not charging; the switch shows off until the cloud answers."""
+        await self._async_command_intent(connector_id, on=False)
+
+    async def _async_command_intent(self, connector_id: str, *, on: bool) -> None:
+        """Record the command; the last one wins, whatever is still on its way.
+
+        Commands on a connector are carried out one at a time. One that cannot be sent yet (a
+        stop before the vehicle took the start, a start while a stop completes) waits for the
+        cloud's next report about the session, and is then sent; a newer command replaces it.
+        """
+        intent = _Intent(on=on)
+        self._intents[connector_id] = intent
+        self._changed.add(connector_id)
+        self._async_notify_changed()
+        try:
+            await self._async_pursue(connector_id)
+        except HomeAssistantError:
+            if self._intents.get(connector_id) is intent:
+                del self._intents[connector_id]
+                self._changed.add(connector_id)
+                self._async_notify_changed()
+            raise
+
+    async def _async_pursue(self, connector_id: str) -> None:
+        """Take the one step toward the wanted state that the session allows now."""
+        async with self._command_locks.setdefault(connector_id, asyncio.Lock()):
+            while (intent := self._intents.get(connector_id)) is not None:
+                state = self.data.connectors.get(connector_id)
+                if state is None:
+                    return
+                session = state.session
+                if intent.on:
+                    if session is None or not session.status.is_active:
+                        await self._async_send_start(state)
+                    elif session.status is SessionStatus.STOPPING:
+                        return  # a new session once this one has ended
+                elif session is not None and session.status.is_active:
+                    if session.status in _PENDING_START or session.status is SessionStatus.STOPPING:
+                        return  # the cloud stops only a started session: once it has started
+                    await self._async_send_stop(state, session)
+                if self._intents.get(connector_id) is intent:
+                    del self._intents[connector_id]
+                    self._changed.add(connector_id)
+                    self._async_notify_changed()
+                    return
+
+    @callback
+    def _async_resume_intent(self, connector_id: str) -> None:
+        """The session moved: a command waiting for that may go now."""
+        if connector_id not in self._intents:
             return
+        self.config_entry.async_create_background_task(
+            self.hass, self._async_resume(connector_id), f"{DOMAIN} command {connector_id}"
+        )
+
+    async def _async_resume(self, connector_id: str) -> None:
+        try:
+            await self._async_pursue(connector_id)
+        except HomeAssistantError as err:
+            # Nobody waits for this answer: the entities show the cloud's state.
+            _LOGGER.warning("A waiting command on %s failed: %s", connector_id, err)
+            self._intents.pop(connector_id, None)
+            self._changed.add(connector_id)
+            self._async_notify_changed()
+
+    async def _async_send_start(self, state: ConnectorState) -> None:
+        connector_id = state.connector.id
         requested = Session(
             id="",
             station_id=state.connector.station_id,
@@ -612,18 +741,18 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._update_schedule()
         self._async_notify_changed()
 
-    async def async_stop(self, connector_id: str) -> None:
-        """Stop the connector's session; the switch shows off until the cloud answers."""
-        state = self.data.connectors[connector_id]
-        session = state.session
-        if (
-            session is None
-            or not session.status.is_active
-            or session.status is SessionStatus.STOPPING
-        ):
-            return
-        if session.ref == SessionRef() and session.status is SessionStatus.REQUESTED:
-            raise translated_error("start_pending")
+    async def _async_send_stop(self, state: ConnectorState, session: Session) -> None:
+        connector_id = state.connector.id
+        if not session_keys(session):
+            # No id of the cloud's yet (its start notification is late or lost): read it first,
+            # so that the stop names the right transaction and the end is found later.
+            try:
+                self._merge(state, await self._async_fetch(session))
+            except CpmsError as err:
+                raise error_from_cpms(err) from err
+            session = state.session or session
+            if not session.status.is_active:
+                return
         await self._async_command(
             state,
             self.client.async_stop_session(session, state.connector),
