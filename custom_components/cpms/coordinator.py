@@ -28,6 +28,7 @@ from .api import (
     CurrentLimitClient,
     Event,
     MeterValuesEvent,
+    Provider,
     Session,
     SessionEvent,
     SessionStatus,
@@ -51,7 +52,7 @@ from .data import ConnectorState, CpmsData
 from .devices import async_sync_devices
 from .errors import error_from_cpms, translated_error
 from .listing import async_take_listing
-from .merge import RANK, charged, combine, same_session, session_keys, started_before
+from .merge import charged, combine, same_session, session_keys, started_before
 from .providers import PROVIDER_NAMES
 from .selection import StationSelection
 from .store import SessionStore
@@ -83,6 +84,13 @@ _PENDING_START = frozenset({SessionStatus.REQUESTED, SessionStatus.CREATED})
 _DEFAULT_RATING_KW = 350.0
 _ENERGY_MARGIN = timedelta(minutes=30)
 _ENERGY_FACTOR = 1.1
+# After a read that confirmed none of the notifications it was for, further ones wait this
+# long: a flood of forged notifications costs one read, not one each.
+_HINT_QUIET = timedelta(minutes=1)
+_HINTS_KEPT = 4
+_CONFIRMED_RUNNING = frozenset(
+    {SessionStatus.STARTED, SessionStatus.STOPPING, SessionStatus.STOP_FAILED}
+)
 _OFFERED_NAMES_SHOWN = 10
 
 
@@ -129,6 +137,11 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._last_relist: datetime | None = None
         self._deadlines: dict[str, CALLBACK_TYPE] = {}
         self._intents: dict[str, _Intent] = {}
+        # Unsigned push (Thor) only hints at a change; a read of the running charges confirms it.
+        self._push_is_hint = client.provider is Provider.THOR
+        self._hints: dict[str, list[Session]] = {}
+        self._confirming = False
+        self._hints_quiet_until: datetime | None = None
         self._command_locks: dict[str, asyncio.Lock] = {}
         self._previous_limits: dict[str, float | None] = {}
         # Connectors whose session is active, so the polling schedule is O(1) to decide.
@@ -331,10 +344,12 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             return
         match event:
             case SessionEvent(session=session):
-                if state := self.data.connectors.get(session.connector_id):
-                    self._merge(state, session)
-                else:
+                if (state := self.data.connectors.get(session.connector_id)) is None:
                     self._async_relist_stations()
+                elif self._push_is_hint:
+                    self._async_hint(state, session)
+                else:
+                    self._merge(state, session)
             case MeterValuesEvent():
                 self._apply_meter_values(event)
             case ConnectorStatusEvent(connector_id=connector_id, status=status):
@@ -359,30 +374,145 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                     self._revert_current_limit(event.connector_id)
 
     def _apply_meter_values(self, event: MeterValuesEvent) -> None:
+        """Meter values count only for the connector's confirmed, running session.
+
+        Values about anything else may be about a charge whose start notification was lost:
+        one read of the running charges tells.
+        """
         state = self.data.connectors.get(event.connector_id)
         if state is None:
             return
         session = state.session
-        if session is None or not session.status.is_active:
-            # Meter values prove a transaction runs, even if its start webhook was lost.
-            session = Session(
-                id=event.ref.thor_id_tag or event.event_id,
-                station_id=event.station_id,
-                connector_id=event.connector_id,
-                status=SessionStatus.STARTED,
-                ref=event.ref,
-            )
+        tag, own_tag = event.ref.thor_id_tag, session.ref.thor_id_tag if session else None
+        if (
+            session is None
+            or session.status not in _CONFIRMED_RUNNING
+            or (tag and own_tag and tag != own_tag)
+        ):
+            self._async_hint(state, None)
+            return
         self._merge(
             state,
             replace(
                 session,
-                status=max(session.status, SessionStatus.STARTED, key=RANK.__getitem__),
                 energy_wh=event.energy_wh,
                 power_w=event.power_w,
                 current_a=event.current_a,
                 soc=event.soc,
             ),
         )
+
+    # Unsigned notifications
+
+    @callback
+    def _async_hint(self, state: ConnectorState, hint: Session | None) -> None:
+        """Note a notification about a connector; a read of the running charges will judge it.
+
+        Nothing of it is shown (status, energy, or the references a stop uses) unless the read
+        confirms it. One that could not change anything is not worth a read.
+        """
+        session = state.session
+        if hint is not None:
+            if (
+                hint.status is SessionStatus.STARTED
+                and session is not None
+                and session.status in _CONFIRMED_RUNNING
+                and same_session(session, hint)
+            ):
+                return
+            if not hint.status.is_active and (session is None or not session.status.is_active):
+                return
+            hints = self._hints.setdefault(state.connector.id, [])
+            hints.append(hint)
+            del hints[:-_HINTS_KEPT]
+        else:
+            self._hints.setdefault(state.connector.id, [])
+        # The answer to a command of ours is always worth a read.
+        expected = session is not None and (
+            session.status in _PENDING_START or session.status is SessionStatus.STOPPING
+        )
+        quiet = self._hints_quiet_until
+        if self._confirming or (not expected and quiet is not None and dt_util.utcnow() < quiet):
+            return
+        self._confirming = True
+        self.config_entry.async_create_task(
+            self.hass, self._async_confirm_hints(), f"{DOMAIN} confirm notifications"
+        )
+
+    async def _async_confirm_hints(self) -> None:
+        # Notifications arriving during the read are judged by a read after it.
+        hints, self._hints = self._hints, {}
+        try:
+            running = await self.client.async_get_active_sessions()
+        except CpmsError as err:
+            _LOGGER.warning("Checking notifications against the running charges failed: %s", err)
+            self._confirming = False
+            return
+        charges = {charge.connector_id: charge for charge in running}
+        confirmed = False
+        for connector_id, hinted in hints.items():
+            if state := self.data.connectors.get(connector_id):
+                try:
+                    confirmed |= await self._async_confirm(state, charges.get(connector_id), hinted)
+                except CpmsError as err:
+                    _LOGGER.warning("Reading the end of a charge failed: %s", err)
+        if not confirmed:
+            self._hints_quiet_until = dt_util.utcnow() + _HINT_QUIET
+        self._confirming = False
+        if self._hints:
+            self._confirming = True
+            self.config_entry.async_create_task(
+                self.hass, self._async_confirm_hints(), f"{DOMAIN} confirm notifications"
+            )
+        self._update_schedule()
+        self._async_notify_changed()
+
+    async def _async_confirm(
+        self, state: ConnectorState, charge: Session | None, hinted: list[Session]
+    ) -> bool:
+        """Apply what the running charge confirms; True when something moved."""
+        session = state.session
+        if charge is not None:
+            # A notification's id tag counts only if it names the charge's own transaction.
+            tag = next(
+                (
+                    h.ref.thor_id_tag
+                    for h in hinted
+                    if h.ref.thor_transaction
+                    and h.ref.thor_transaction == charge.ref.thor_transaction
+                ),
+                None,
+            )
+            if charge.ref.thor_id_tag is None and tag:
+                charge = replace(charge, ref=replace(charge.ref, thor_id_tag=tag))
+            if (
+                session is not None
+                and session.status is SessionStatus.STOPPING
+                and same_session(session, charge)
+                and any(h.status is SessionStatus.STOP_FAILED for h in hinted)
+            ):
+                charge = replace(charge, status=SessionStatus.STOP_FAILED)
+            return self._merge(state, charge)
+        if session is None or not session.status.is_active:
+            return False
+        if session.status in _PENDING_START:
+            refused = any(
+                h.status is SessionStatus.START_FAILED
+                and h.ref.thor_id_tag == session.ref.thor_id_tag
+                for h in hinted
+            )
+            return refused and self._merge(
+                state, replace(session, status=SessionStatus.START_FAILED)
+            )
+        # Nothing runs any more: the cloud's record of the charge, or the notification that
+        # names its transaction, tells the final energy.
+        final = await self._async_fetch(session)
+        if final.energy_wh is None:
+            keys = session_keys(session)
+            ended = [h for h in hinted if keys and session_keys(h) == keys and h.energy_wh]
+            if ended:
+                final = replace(final, energy_wh=ended[-1].energy_wh)
+        return self._merge(state, final)
 
     # Merging
 
@@ -709,7 +839,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         """The session moved: a command waiting for that may go now."""
         if connector_id not in self._intents:
             return
-        self.config_entry.async_create_background_task(
+        self.config_entry.async_create_task(
             self.hass, self._async_resume(connector_id), f"{DOMAIN} command {connector_id}"
         )
 

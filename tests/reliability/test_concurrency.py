@@ -26,8 +26,13 @@ SEQUENCES = [
 
 
 async def _settle(account: Account, freezer: FrozenDateTimeFactory) -> None:
-    """Let the cloud answer and every deadline pass."""
+    """Let the cloud answer and every deadline pass.
+
+    The cloud's time moves on after each command it got (a start at the end of one step is
+    taken by the station in the next), before Home Assistant's deadlines are due.
+    """
     for _ in range(3):
+        await account.run(60)
         await account.run(60)
         await account.pass_time(freezer, 151)
 
