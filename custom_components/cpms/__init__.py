@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from homeassistant.const import CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.typing import ConfigType
 
 from .api import Provider
-from .const import CONF_CLOUDHOOK_URL, CONF_PROVIDER, CONF_USER_ID
+from .const import CONF_CLOUDHOOK_URL, CONF_PROVIDER, CONF_USER_ID, DOMAIN
 from .coordinator import CpmsCoordinator
 from .data import CpmsConfigEntry, CpmsRuntimeData
 from .providers import create_client, create_decoder
+from .services import async_setup_services
 from .store import SessionStore
 from .webhook import CpmsWebhook
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.NUMBER, Platform.SENSOR, Platform.SWITCH]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, so automations using them validate even before an entry loads."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: CpmsConfigEntry) -> bool:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 import logging
+import math
 from typing import cast
 
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
@@ -30,6 +31,7 @@ from .api import (
     SessionEvent,
     SessionRef,
     SessionStatus,
+    SessionTargetClient,
     Station,
     StationOnlineEvent,
     WebhookDecoder,
@@ -48,7 +50,9 @@ from .const import (
 )
 from .data import ConnectorState, CpmsConfigEntry, CpmsData
 from .errors import error_from_cpms, translated_error
+from .limit import LimitPacer
 from .merge import RANK, combine, same_session
+from .meter import MeterRegister
 from .providers import PROVIDER_NAMES
 from .store import SessionStore, StoredState
 
@@ -88,6 +92,11 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._seen_events: OrderedDict[str, None] = OrderedDict()
         self._deadlines: dict[str, CALLBACK_TYPE] = {}
         self._previous_limits: dict[str, float | None] = {}
+        # The session a limit was sent for; None for the connector's default.
+        self._limit_sessions: dict[str, str | None] = {}
+        self._pacers: dict[str, LimitPacer] = {}
+        self.meters: dict[str, MeterRegister] = {}
+        self._meter_listeners: list[Callable[[str], None]] = []
         self.webhook_url: str | None = None
         self.station_device_ids: dict[str, str] = {}
         self.data = CpmsData()
@@ -106,6 +115,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     async def _async_setup(self) -> None:
         """Restore the sessions that a restart would otherwise forget."""
         self._stored = await self._store.async_load()
+        self.meters = {cid: MeterRegister(wh=wh) for cid, wh in self._stored.meters.items()}
 
     async def _async_update_data(self) -> CpmsData:
         """List stations once, then reconcile active sessions with the cloud."""
@@ -279,6 +289,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                 session,
                 status=max(session.status, SessionStatus.STARTED, key=RANK.__getitem__),
                 energy_wh=event.energy_wh,
+                meter_wh=event.meter_wh,
                 power_w=event.power_w,
                 current_a=event.current_a,
                 soc=event.soc,
@@ -289,6 +300,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
 
     def _merge(self, state: ConnectorState, incoming: Session) -> bool:
         """Fold a report into the connector's session; True when the status moved."""
+        if incoming.meter_wh is not None:
+            self._take_meter(state.connector.id, incoming.meter_wh)
         current = state.session
         if current is None or not same_session(current, incoming):
             if current is not None and current.status.is_active and not incoming.status.is_active:
@@ -349,6 +362,27 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             "connector": state.connector.label,
             "session_id": session.id,
         }
+
+    # The meter register
+
+    def _take_meter(self, connector_id: str, reading: float) -> None:
+        register = self.meters.get(connector_id)
+        if register is None:
+            register = self.meters[connector_id] = MeterRegister()
+        first = register.wh is None
+        if not register.update(reading):
+            return
+        self._stored.meters[connector_id] = reading
+        self._store.async_schedule_save(self._stored)
+        if first:
+            for listener in self._meter_listeners:
+                listener(connector_id)
+
+    @callback
+    def async_add_meter_listener(self, listener: Callable[[str], None]) -> CALLBACK_TYPE:
+        """Call `listener` with a connector's id when its first register reading arrives."""
+        self._meter_listeners.append(listener)
+        return partial(self._meter_listeners.remove, listener)
 
     # Reconciliation
 
@@ -461,8 +495,13 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     def _state(self, connector_id: str) -> ConnectorState:
         return self.data.connectors[connector_id]
 
-    async def async_start(self, connector_id: str) -> None:
-        """Start a session; the switch shows on until the cloud says otherwise."""
+    async def async_start(
+        self, connector_id: str, targets: Mapping[str, float] | None = None
+    ) -> None:
+        """Start a session, ended by the cloud at `targets` (energy_kwh, time_min, cost).
+
+        The switch shows on until the cloud says otherwise.
+        """
         state = self._state(connector_id)
         station = self.data.stations.get(state.connector.station_id)
         if station is not None and station.online is False:
@@ -478,7 +517,12 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         )
         self.async_update_listeners()
         try:
-            started = await self.client.async_start_session(state.connector)
+            if targets:
+                # Only called where the capabilities say the client takes targets.
+                client = cast("SessionTargetClient", self.client)
+                started = await client.async_start_session(state.connector, **targets)
+            else:
+                started = await self.client.async_start_session(state.connector)
         except CpmsError as err:
             if state.session is not None and not state.session.id:
                 state.session = previous
@@ -519,13 +563,41 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._schedule_deadline(connector_id, STOP_DEADLINE)
 
     def current_limit(self, connector_id: str) -> float | None:
-        """The current limit last set on the connector, unless the station refused it."""
+        """The limit waiting to be sent, else the one last set, unless the station refused it."""
+        pacer = self._pacers.get(connector_id)
+        if pacer is not None and pacer.pending is not None:
+            return pacer.pending
         return self._stored.current_limits.get(connector_id)
 
     async def async_set_current_limit(self, connector_id: str, amps: float) -> None:
+        """Ask for a limit in whole amperes; the pacer decides when it reaches the cloud."""
+        amps = float(math.floor(amps))
+        pacer = self._pacers.get(connector_id)
+        if pacer is None:
+            pacer = self._pacers[connector_id] = LimitPacer(
+                self.hass,
+                partial(self._async_send_current_limit, connector_id),
+                self.async_update_listeners,
+            )
+        if self._limit_in_force(connector_id, amps):
+            pacer.cancel()
+        else:
+            await pacer.async_request(amps)
+        self.async_update_listeners()
+
+    def _limit_in_force(self, connector_id: str, amps: float) -> bool:
+        """Whether the connector applies `amps` already: set for it, or for its session."""
+        if self._stored.current_limits.get(connector_id) != amps:
+            return False
+        sent_for = self._limit_sessions.get(connector_id)
+        session = self._state(connector_id).session
+        running = session.id if session and session.status.is_active else None
+        return sent_for is None or sent_for == running
+
+    async def _async_send_current_limit(self, connector_id: str, amps: float) -> None:
         """Limit the connector's session, or its default when nothing charges."""
         state = self._state(connector_id)
-        # The limit entity exists only where the capabilities say the client can do this.
+        # The limit exists only where the capabilities say the client can do this.
         client = cast("CurrentLimitClient", self.client)
         session = state.session if state.session and state.session.status.is_active else None
         try:
@@ -536,6 +608,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         limits = self._stored.current_limits
         self._previous_limits[connector_id] = limits.get(connector_id)
         limits[connector_id] = amps
+        self._limit_sessions[connector_id] = session.id if session else None
         self._store.async_schedule_save(self._stored)
         self.async_update_listeners()
 
@@ -557,6 +630,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     async def async_shutdown(self) -> None:
         """On unload: cancel deadline checks and write the sessions now, not in a moment."""
         await super().async_shutdown()
+        for pacer in self._pacers.values():
+            pacer.cancel()
         for connector_id in list(self._deadlines):
             self._cancel_deadline(connector_id)
         await self._store.async_save(self._stored)

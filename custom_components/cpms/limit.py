@@ -11,11 +11,21 @@ from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_call_later
 
+from .api import Connector
+
 _LOGGER = logging.getLogger(__name__)
 
 # At most one request per connector in this time: 4 a minute. Solar controllers adjust every
 # 30 s or more, so they are never slowed down; a slider dragged across its range costs 2 calls.
 LIMIT_INTERVAL: Final = timedelta(seconds=15)
+# IEC 61851 charging needs at least 6 A; a connector's rating caps it, else a common 32 A.
+MIN_CURRENT_A: Final = 6
+DEFAULT_MAX_CURRENT_A: Final = 32
+
+
+def max_current(connector: Connector) -> float:
+    """The highest limit a connector takes: its rating."""
+    return connector.max_current_a or DEFAULT_MAX_CURRENT_A
 
 
 class LimitPacer:

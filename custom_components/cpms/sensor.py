@@ -19,7 +19,7 @@ from homeassistant.const import (
     UnitOfEnergy,
     UnitOfPower,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
@@ -176,6 +176,17 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     capabilities = coordinator.client.capabilities
     async_add_entities([CpmsLastWebhookSensor(coordinator)])
+
+    @callback
+    def _async_add_meter(connector_id: str) -> None:
+        """A lifetime sensor from the connector's first register reading on."""
+        if connector_id in coordinator.data.connectors:
+            async_add_entities([CpmsLifetimeEnergySensor(coordinator, connector_id)])
+
+    for connector_id, register in coordinator.meters.items():
+        if register.wh is not None:
+            _async_add_meter(connector_id)
+    entry.async_on_unload(coordinator.async_add_meter_listener(_async_add_meter))
     async_add_dynamic_entities(
         entry,
         async_add_entities,
@@ -215,6 +226,26 @@ class CpmsConnectorSensor(CpmsConnectorEntity, SensorEntity):
             session = self.session
             return session.cost.currency if session and session.cost else self.hass.config.currency
         return super().native_unit_of_measurement
+
+
+class CpmsLifetimeEnergySensor(CpmsConnectorEntity, SensorEntity):
+    """The connector's meter register: never drops, except for a new meter."""
+
+    _attr_device_class = SensorDeviceClass.ENERGY
+    _attr_native_unit_of_measurement = UnitOfEnergy.WATT_HOUR
+    _attr_suggested_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
+    _attr_suggested_display_precision = 2
+    _attr_state_class = SensorStateClass.TOTAL_INCREASING
+    _attr_translation_key = "lifetime_energy"
+
+    def __init__(self, coordinator: CpmsCoordinator, connector_id: str) -> None:
+        """Bind to the connector."""
+        super().__init__(coordinator, connector_id, "lifetime_energy")
+
+    @property
+    def native_value(self) -> float | None:
+        """The last register reading, kept between sessions and across restarts."""
+        return self.coordinator.meters[self.connector_id].wh
 
 
 class CpmsLastWebhookSensor(CpmsEntity, SensorEntity):

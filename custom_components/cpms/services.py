@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import service
 import probatio
@@ -30,7 +30,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         hass,
         DOMAIN,
         SERVICE_START_CHARGING,
-        entity_domain=SWITCH_DOMAIN,
+        entity_domain=Platform.SWITCH,
         schema={
             probatio.Optional(ATTR_ENERGY): _POSITIVE,
             probatio.Optional(ATTR_DURATION): _POSITIVE,
@@ -42,7 +42,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         hass,
         DOMAIN,
         SERVICE_STOP_CHARGING,
-        entity_domain=SWITCH_DOMAIN,
+        entity_domain=Platform.SWITCH,
         schema=None,
         func="async_stop_charging",
     )
@@ -50,7 +50,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         hass,
         DOMAIN,
         SERVICE_SET_CURRENT_LIMIT,
-        entity_domain=SWITCH_DOMAIN,
+        entity_domain=Platform.SWITCH,
         schema={probatio.Required(ATTR_CURRENT): probatio.Coerce(float)},
         func="async_set_current_limit",
     )

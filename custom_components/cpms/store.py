@@ -23,6 +23,7 @@ class StoredState:
     webhooks_confirmed: bool = False
     sessions: dict[str, Session] = field(default_factory=dict)
     current_limits: dict[str, float] = field(default_factory=dict)
+    meters: dict[str, float] = field(default_factory=dict)
 
 
 class SessionStore:
@@ -46,10 +47,16 @@ class SessionStore:
             for connector_id, amps in (data.get("current_limits") or {}).items()
             if isinstance(amps, int | float)
         }
+        meters = {
+            connector_id: float(wh)
+            for connector_id, wh in (data.get("meters") or {}).items()
+            if isinstance(wh, int | float)
+        }
         return StoredState(
             webhooks_confirmed=bool(data.get("webhooks_confirmed")),
             sessions=sessions,
             current_limits=limits,
+            meters=meters,
         )
 
     def async_schedule_save(self, state: StoredState) -> None:
@@ -70,6 +77,7 @@ def _state_to_dict(state: StoredState) -> dict[str, Any]:
         "webhooks_confirmed": state.webhooks_confirmed,
         "sessions": {cid: _session_to_dict(s) for cid, s in state.sessions.items()},
         "current_limits": state.current_limits,
+        "meters": state.meters,
     }
 
 
