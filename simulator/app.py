@@ -44,7 +44,7 @@ class Simulator:
         self.config = config or SimulatorConfig()
         self.faults = Faults()
         self._counters = Counters()
-        self.clock = SimClock(float(int(time.time())))
+        self.clock = SimClock(float(int(time.time())), self.config.clock_factor)
         self._queues = {
             Provider.EDRV: WebhookQueue(
                 Provider.EDRV,

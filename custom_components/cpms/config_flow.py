@@ -13,10 +13,11 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
+from homeassistant.const import CONF_API_KEY, CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -34,26 +35,34 @@ from .api import (
     CpmsAuthenticationError,
     CpmsConnectionError,
     CpmsError,
+    CpmsNotFoundError,
     CpmsRateLimitError,
+    CpmsResponseError,
     EdrvClient,
     Provider,
     Station,
     User,
 )
 from .const import (
+    CONF_ADD_NEW_STATIONS,
     CONF_ADVANCED,
     CONF_BASE_URL,
     CONF_CLOUDHOOK_URL,
     CONF_PROVIDER,
+    CONF_REMOVE_WEBHOOK_SECRET,
     CONF_SAFETY_REFRESH,
+    CONF_STATIONS,
     CONF_USER_ID,
     CONF_WEBHOOK_SECRET,
     DEFAULT_SAFETY_REFRESH_MINUTES,
     DOMAIN,
     EDRV_WEBHOOK_EVENTS,
+    HANDFUL_OF_STATIONS,
     THOR_WEBHOOK_SECTIONS,
 )
+from .listing import async_keep_listing
 from .providers import DEFAULT_BASE_URLS, PROVIDER_NAMES, create_client
+from .selection import StationSelection, selection_options, station_selector
 from .webhook import async_webhook_url
 
 _LOGGER = logging.getLogger(__name__)
@@ -84,11 +93,15 @@ async def async_validate(
         raise CannotConfigureError(_AUTH_ERRORS.get(err.code or "", "invalid_auth")) from err
     except (CpmsConnectionError, CpmsRateLimitError) as err:
         raise CannotConfigureError("cannot_connect") from err
+    except (CpmsNotFoundError, CpmsResponseError) as err:
+        # Something answers there, but not the provider's API: a wrong base URL.
+        raise CannotConfigureError("not_provider_api") from err
     except CpmsError as err:
         _LOGGER.warning("Unexpected answer while validating the account: %s", err)
         raise CannotConfigureError("unknown") from err
     if not stations:
         raise CannotConfigureError("no_stations")
+    async_keep_listing(hass, account_id(provider, stations), stations)
     return stations, users
 
 
@@ -97,27 +110,39 @@ def account_id(provider: Provider, stations: list[Station]) -> str:
     return f"{provider}_{min(station.id for station in stations)}"
 
 
-def _credentials_schema(provider: Provider) -> probatio.Schema:
+def default_title(provider: Provider, stations: list[Station]) -> str:
+    """Name the account after its stations, so that two accounts of a provider differ."""
+    names = sorted(station.name for station in stations)
+    shown = ", ".join(names[:2]) + (", …" if len(names) > 2 else "")
+    return f"{PROVIDER_NAMES[provider]} · {shown}"
+
+
+def _credentials_schema(
+    provider: Provider, *, key_required: bool = True, collapsed: bool = True
+) -> probatio.Schema:
+    key = probatio.Required(CONF_API_KEY) if key_required else probatio.Optional(CONF_API_KEY)
     return probatio.Schema(
         {
-            probatio.Required(CONF_API_KEY): _PASSWORD,
+            key: _PASSWORD,
             probatio.Required(CONF_ADVANCED): section(
                 probatio.Schema(
                     {
                         probatio.Optional(CONF_BASE_URL, default=DEFAULT_BASE_URLS[provider]): _URL,
                     }
                 ),
-                {"collapsed": True},
+                {"collapsed": collapsed},
             ),
         }
     )
 
 
-def _credentials(provider: Provider, user_input: dict[str, Any]) -> dict[str, Any]:
+def _credentials(
+    provider: Provider, user_input: dict[str, Any], current_key: str = ""
+) -> dict[str, Any]:
     base_url = user_input.get(CONF_ADVANCED, {}).get(CONF_BASE_URL) or DEFAULT_BASE_URLS[provider]
     return {
         CONF_PROVIDER: provider.value,
-        CONF_API_KEY: user_input[CONF_API_KEY].strip(),
+        CONF_API_KEY: user_input.get(CONF_API_KEY, "").strip() or current_key,
         CONF_BASE_URL: base_url.rstrip("/"),
     }
 
@@ -136,6 +161,25 @@ def _user_selector(users: list[User]) -> SelectSelector:
     )
 
 
+def _station_fields(stations: list[Station]) -> dict[Any, Any]:
+    """Choose among the account's stations, and what happens to stations it gains later."""
+    return {
+        probatio.Required(CONF_STATIONS): station_selector(stations),
+        probatio.Required(CONF_ADD_NEW_STATIONS): BooleanSelector(),
+    }
+
+
+def _chosen_stations(
+    stations: list[Station], user_input: dict[str, Any]
+) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The selection's options, or the error of an empty choice."""
+    chosen = user_input[CONF_STATIONS]
+    if not chosen:
+        return None, {CONF_STATIONS: "no_station_chosen"}
+    listed = [station.id for station in stations]
+    return selection_options(listed, chosen, add_new=user_input[CONF_ADD_NEW_STATIONS]), {}
+
+
 class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up an eDRV or Thor account."""
 
@@ -147,6 +191,8 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
         self._data: dict[str, Any] = {}
         self._options: dict[str, Any] = {}
         self._users: list[User] = []
+        self._stations: list[Station] = []
+        self._title = ""
 
     @staticmethod
     @callback
@@ -182,25 +228,34 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             data = _credentials(self._provider, user_input)
             try:
-                stations, self._users = await async_validate(self.hass, self._provider, data)
+                self._stations, self._users = await async_validate(self.hass, self._provider, data)
             except CannotConfigureError as err:
                 errors["base"] = err.key
             else:
-                await self.async_set_unique_id(account_id(self._provider, stations))
+                unique_id = account_id(self._provider, self._stations)
+                self._take_over(unique_id)
+                await self.async_set_unique_id(unique_id, raise_on_progress=False)
                 self._abort_if_unique_id_configured()
                 self._data = data
+                self._title = default_title(self._provider, self._stations)
                 if self._provider is Provider.EDRV:
                     return await self.async_step_edrv_user()
-                return await self.async_step_webhook()
+                return await self.async_step_stations()
         return self.async_show_form(
             step_id="credentials",
-            # After an error the form keeps what was typed, the base URL included.
+            # After an error the form keeps what was typed, the base URL included and in view.
             data_schema=self.add_suggested_values_to_schema(
-                _credentials_schema(self._provider), user_input or {}
+                _credentials_schema(self._provider, collapsed=not errors), user_input or {}
             ),
             errors=errors,
             description_placeholders={"provider": PROVIDER_NAMES[self._provider]},
         )
+
+    def _take_over(self, unique_id: str) -> None:
+        """End earlier flows for the same account: a closed dialog must not lock it."""
+        for flow in self._async_in_progress(include_uninitialized=True):
+            if flow["context"].get("unique_id") == unique_id:
+                self.hass.config_entries.flow.async_abort(flow["flow_id"])
 
     async def async_step_edrv_user(
         self, user_input: dict[str, Any] | None = None
@@ -213,7 +268,7 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_USER_ID: user_input[CONF_USER_ID],
                 CONF_WEBHOOK_SECRET: user_input.get(CONF_WEBHOOK_SECRET, "").strip(),
             }
-            return await self.async_step_webhook()
+            return await self.async_step_stations()
         return self.async_show_form(
             step_id="edrv_user",
             data_schema=probatio.Schema(
@@ -226,6 +281,32 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
         )
 
+    async def async_step_stations(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Let a large account choose its stations; a small one gets them all."""
+        if len(self._stations) <= HANDFUL_OF_STATIONS:
+            return await self.async_step_webhook()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            chosen, errors = _chosen_stations(self._stations, user_input)
+            if chosen is not None:
+                self._options.update(chosen)
+                return await self.async_step_webhook()
+        return self.async_show_form(
+            step_id="stations",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(_station_fields(self._stations)),
+                user_input
+                or {
+                    CONF_STATIONS: [station.id for station in self._stations],
+                    CONF_ADD_NEW_STATIONS: True,
+                },
+            ),
+            errors=errors,
+            description_placeholders={"count": str(len(self._stations))},
+        )
+
     async def async_step_webhook(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -234,15 +315,20 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
             self._data[CONF_WEBHOOK_ID] = webhook.async_generate_id()
         target = await async_webhook_url(self.hass, self._data[CONF_WEBHOOK_ID])
         if user_input is not None:
+            # Another flow may have added the account meanwhile.
+            self._abort_if_unique_id_configured()
             if target.cloudhook:
                 self._data[CONF_CLOUDHOOK_URL] = target.url
             return self.async_create_entry(
-                title=PROVIDER_NAMES[self._provider],
+                title=user_input.get(CONF_NAME, "").strip() or self._title,
                 data=self._data,
                 options={**self._options, CONF_SAFETY_REFRESH: DEFAULT_SAFETY_REFRESH_MINUTES},
             )
         return self.async_show_form(
             step_id="webhook_edrv" if self._provider is Provider.EDRV else "webhook_thor",
+            data_schema=probatio.Schema(
+                {probatio.Required(CONF_NAME, default=self._title): TextSelector()}
+            ),
             description_placeholders={
                 "url": target.url,
                 "events": EDRV_WEBHOOK_EVENTS,
@@ -291,20 +377,22 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the key or the base URL of the same account."""
+        """Change the key or the base URL of the same account; an empty key keeps the current."""
         entry = self._get_reconfigure_entry()
         provider = Provider(entry.data[CONF_PROVIDER])
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {**entry.data, **_credentials(provider, user_input)}
+            data = {**entry.data, **_credentials(provider, user_input, entry.data[CONF_API_KEY])}
             if (error := await self._async_check_same_account(entry, provider, data)) is None:
                 return self.async_update_reload_and_abort(entry, data=data)
             errors["base"] = error
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _credentials_schema(provider),
-                {CONF_ADVANCED: {CONF_BASE_URL: entry.data.get(CONF_BASE_URL)}},
+                _credentials_schema(provider, key_required=False, collapsed=False),
+                {CONF_ADVANCED: {CONF_BASE_URL: entry.data.get(CONF_BASE_URL)}}
+                if user_input is None
+                else {CONF_ADVANCED: user_input.get(CONF_ADVANCED, {})},
             ),
             errors=errors,
             description_placeholders={"provider": PROVIDER_NAMES[provider]},
@@ -325,34 +413,66 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class CpmsOptionsFlow(OptionsFlowWithReload):
-    """Change who starts eDRV sessions, the signing secret, and the safety refresh."""
+    """Change who starts eDRV sessions, the signing secret, the stations and the refresh."""
+
+    def __init__(self) -> None:
+        """The account is read once, when the form is first shown."""
+        self._account: tuple[list[Station], list[User]] | None = None
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """One form; the eDRV fields only for eDRV."""
+        """One form; the eDRV fields only for eDRV, the stations only for large accounts."""
         entry = self.config_entry
         provider = Provider(entry.data[CONF_PROVIDER])
-        if user_input is not None:
-            options = {**entry.options, **user_input}
-            if provider is Provider.EDRV:
-                # A cleared optional field is left out of user_input: it means no secret.
-                options[CONF_WEBHOOK_SECRET] = user_input.get(CONF_WEBHOOK_SECRET, "").strip()
-            return self.async_create_entry(data=options)
-        fields: dict[Any, Any] = {}
-        if provider is Provider.EDRV:
+        if self._account is None:
             try:
-                _stations, users = await async_validate(self.hass, provider, entry.data)
+                self._account = await async_validate(self.hass, provider, entry.data)
             except CannotConfigureError as err:
                 return self.async_abort(reason=err.key)
+        stations, users = self._account
+        choose = len(stations) > HANDFUL_OF_STATIONS or CONF_STATIONS in entry.options
+        errors: dict[str, str] = {}
+        stored_secret = entry.options.get(CONF_WEBHOOK_SECRET, "")
+        if user_input is not None:
+            options = {**entry.options, **user_input}
+            remove = options.pop(CONF_REMOVE_WEBHOOK_SECRET, False)
+            if provider is Provider.EDRV:
+                # The secret is never sent to the form, so an empty field keeps the stored one.
+                secret = user_input.get(CONF_WEBHOOK_SECRET, "").strip()
+                options[CONF_WEBHOOK_SECRET] = "" if remove else secret or stored_secret
+            if choose:
+                chosen, errors = _chosen_stations(stations, user_input)
+                options.update(chosen or {})
+            if not errors:
+                return self.async_create_entry(data=options)
+        fields: dict[Any, Any] = {}
+        if provider is Provider.EDRV:
             fields[probatio.Required(CONF_USER_ID)] = _user_selector(users)
             fields[probatio.Optional(CONF_WEBHOOK_SECRET)] = _PASSWORD
+            if stored_secret:
+                fields[probatio.Optional(CONF_REMOVE_WEBHOOK_SECRET, default=False)] = (
+                    BooleanSelector()
+                )
+        if choose:
+            fields.update(_station_fields(stations))
         fields[probatio.Required(CONF_SAFETY_REFRESH)] = NumberSelector(
             NumberSelectorConfig(
                 min=5, max=240, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="min"
             )
         )
+        selection = StationSelection.from_options(entry.options)
+        shown = {
+            CONF_STATIONS: [station.id for station in stations if selection.shows(station.id)],
+            CONF_ADD_NEW_STATIONS: selection.add_new,
+        }
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                probatio.Schema(fields), dict(entry.options)
+                probatio.Schema(fields),
+                {
+                    key: value
+                    for key, value in (user_input or {**entry.options, **shown}).items()
+                    if key != CONF_WEBHOOK_SECRET
+                },
             ),
+            errors=errors,
         )

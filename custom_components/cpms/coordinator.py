@@ -1,19 +1,21 @@
-"""The account's state: stations, one session per connector, push and reconciliation."""
+"""The account's sessions: one state per connector, fed by webhooks and rare reconciliation."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 import logging
 import math
+import time
 from typing import cast
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -34,7 +36,6 @@ from .api import (
     SessionTargetClient,
     Station,
     StationOnlineEvent,
-    WebhookDecoder,
 )
 from .const import (
     CONF_SAFETY_REFRESH,
@@ -42,29 +43,50 @@ from .const import (
     DOMAIN,
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
+    ISSUE_NEW_STATIONS,
     ISSUE_WEBHOOKS_NOT_ARRIVING,
     START_DEADLINE,
     STATION_RELIST_COOLDOWN,
     STOP_DEADLINE,
     UNCONFIRMED_REFRESH,
 )
-from .data import ConnectorState, CpmsConfigEntry, CpmsData
+from .data import ConnectorState, CpmsData
+from .devices import async_sync_devices
 from .errors import error_from_cpms, translated_error
 from .limit import LimitPacer
+from .listing import async_take_listing
 from .merge import RANK, combine, same_session
 from .meter import MeterRegister
 from .providers import PROVIDER_NAMES
-from .store import SessionStore, StoredState
+from .selection import StationSelection
+from .store import SessionStore
 
 _LOGGER = logging.getLogger(__name__)
+
+type CpmsConfigEntry = ConfigEntry[CpmsCoordinator]
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedDelivery:
+    """The last delivery refused for its signature: a new secret can be checked against it."""
+
+    body: bytes
+    headers: dict[str, str]
+    received: float = field(default_factory=time.time)
 
 
 _PENDING_START = frozenset({SessionStatus.REQUESTED, SessionStatus.CREATED})
 _SEEN_EVENTS_KEPT = 1024
+_OFFERED_NAMES_SHOWN = 10
 
 
 class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
-    """Holds one normalized state per connector, fed by webhooks and rare reconciliation."""
+    """Holds one normalized state per connector, fed by webhooks and rare reconciliation.
+
+    A change reaches only the entities of the connector or station it concerns, through
+    listeners keyed by connector, station or entry id; a broadcast follows only a refresh
+    or a new station listing.
+    """
 
     config_entry: CpmsConfigEntry
 
@@ -74,6 +96,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         entry: CpmsConfigEntry,
         client: CpmsClient,
         store: SessionStore,
+        webhook_url: str | None,
     ) -> None:
         """Start in the state of an account whose webhooks are not yet confirmed."""
         super().__init__(
@@ -84,8 +107,17 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             update_interval=UNCONFIRMED_REFRESH,
         )
         self.client = client
+        self.webhook_url = webhook_url
+        self.station_device_ids: dict[str, str] = {}
+        self.data = CpmsData()
+        self.selection = StationSelection.from_options(entry.options)
+        # New stations that the selection leaves to the user, asked about in a repair issue.
+        self.offered_stations: list[Station] = []
+        self.refused_signature: RefusedDelivery | None = None
+        # Every station of the account, and those of them the selection leaves out.
+        self._account_stations: frozenset[str] = frozenset()
+        self._hidden_stations: frozenset[str] = frozenset()
         self._store = store
-        self._stored = StoredState()
         self._stations_listed = False
         self._refreshed_once = False
         self._last_relist: datetime | None = None
@@ -95,16 +127,19 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         # The session a limit was sent for; None for the connector's default.
         self._limit_sessions: dict[str, str | None] = {}
         self._pacers: dict[str, LimitPacer] = {}
-        self.meters: dict[str, MeterRegister] = {}
         self._meter_listeners: list[Callable[[str], None]] = []
-        self.webhook_url: str | None = None
-        self.station_device_ids: dict[str, str] = {}
-        self.data = CpmsData()
+        # Connectors whose session is active, so the polling schedule is O(1) to decide.
+        self._active: set[str] = set()
+        # A restart may have kept the issue; after one deletion it is known to be gone.
+        self._issue_may_exist = True
+        self._key_listeners: dict[str, list[CALLBACK_TYPE]] = {}
+        self._station_listeners: list[CALLBACK_TYPE] = []
+        self._changed: set[str] = set()
 
     @property
     def webhooks_confirmed(self) -> bool:
         """Whether a verified webhook ever arrived for this account."""
-        return self._stored.webhooks_confirmed
+        return self._store.webhooks_confirmed
 
     @property
     def safety_refresh(self) -> timedelta:
@@ -114,14 +149,14 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
 
     async def _async_setup(self) -> None:
         """Restore the sessions that a restart would otherwise forget."""
-        self._stored = await self._store.async_load()
-        self.meters = {cid: MeterRegister(wh=wh) for cid, wh in self._stored.meters.items()}
+        await self._store.async_load()
 
     async def _async_update_data(self) -> CpmsData:
         """List stations once, then reconcile active sessions with the cloud."""
         try:
             if not self._stations_listed:
-                self._set_stations(await self.client.async_get_stations())
+                stations = async_take_listing(self.hass, self.config_entry.unique_id)
+                self._set_stations(stations or await self.client.async_get_stations())
             active = await self.client.async_get_active_sessions()
             moved = await self._async_reconcile(active)
         except CpmsAuthenticationError as err:
@@ -138,57 +173,80 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         if moved and self._refreshed_once:
             self._raise_webhook_issue()
         self._refreshed_once = True
+        self._changed.clear()  # the refresh itself tells every listener
         self._update_schedule()
         return self.data
+
+    # Listeners
+
+    @callback
+    def async_add_key_listener(self, key: str, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `update` when the connector, station or account named by `key` changes."""
+        listeners = self._key_listeners.setdefault(key, [])
+        listeners.append(update)
+
+        @callback
+        def remove() -> None:
+            listeners.remove(update)
+            if not listeners:
+                del self._key_listeners[key]
+
+        return remove
+
+    @callback
+    def async_add_station_listener(self, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `update` when the station list was read again."""
+        self._station_listeners.append(update)
+        return partial(self._station_listeners.remove, update)
+
+    @callback
+    def _async_notify_changed(self) -> None:
+        """Tell the listeners of what changed since the last call."""
+        changed, self._changed = self._changed, set()
+        for key in changed:
+            for update in self._key_listeners.get(key, ()):
+                update()
 
     # Stations and connectors
 
     def _set_stations(self, stations: Iterable[Station]) -> None:
-        """Replace the station list, keeping the session of every known connector."""
+        """Replace the station list, keeping the session of every known connector.
+
+        Stations the selection leaves out get no state and no devices; their events are ignored.
+        """
+        listed = list(stations)
+        self._account_stations = frozenset(station.id for station in listed)
+        shown = [station for station in listed if self.selection.shows(station.id)]
+        self._hidden_stations = self._account_stations - {station.id for station in shown}
+        offered = set(self.selection.offered(self._account_stations))
+        self._offer_stations([station for station in listed if station.id in offered])
+        stations = shown
         old = self.data.connectors
         self.data.stations = {station.id: station for station in stations}
         self.data.connectors = {}
         for station in self.data.stations.values():
             for connector in station.connectors:
                 previous = old.get(connector.id)
-                session = previous.session if previous else self._stored.sessions.get(connector.id)
-                self.data.connectors[connector.id] = ConnectorState(
-                    connector=connector, session=session
+                state = ConnectorState(
+                    connector=connector,
+                    session=previous.session if previous else self._store.session(connector.id),
+                    current_limit=self._store.current_limit(connector.id),
+                    meter=previous.meter
+                    if previous
+                    else MeterRegister(wh=self._store.meter(connector.id)),
                 )
+                if previous:
+                    state.requested_limit = previous.requested_limit
+                self.data.connectors[connector.id] = state
+        self._active = {
+            connector_id
+            for connector_id, state in self.data.connectors.items()
+            if state.session is not None and state.session.status.is_active
+        }
         self._stations_listed = True
-        self._async_sync_devices()
-
-    def _async_sync_devices(self) -> None:
-        """Register the account and its stations, and remove devices the account lost."""
-        registry = dr.async_get(self.hass)
-        entry = self.config_entry
-        account = registry.async_get_or_create(
-            config_entry_id=entry.entry_id,
-            identifiers={(DOMAIN, entry.entry_id)},
-            entry_type=dr.DeviceEntryType.SERVICE,
-            manufacturer=PROVIDER_NAMES[self.client.provider],
-            name=entry.title,
+        self.station_device_ids = async_sync_devices(
+            self.hass, self.config_entry, PROVIDER_NAMES[self.client.provider], self.data
         )
-        for station in self.data.stations.values():
-            device = registry.async_get_or_create(
-                config_entry_id=entry.entry_id,
-                identifiers={(DOMAIN, station.id)},
-                manufacturer=station.vendor,
-                model=station.model,
-                name=station.name,
-                serial_number=station.serial,
-                sw_version=station.firmware,
-                via_device_id=account.id,
-            )
-            self.station_device_ids[station.id] = device.id
-        known = {entry.entry_id, *self.data.stations, *self.data.connectors}
-        # Children first: removing a station removes its connectors with it.
-        for stale in (
-            *dr.async_child_entries_for_config_entry(registry, entry.entry_id),
-            *dr.async_entries_for_config_entry(registry, entry.entry_id),
-        ):
-            if not any(identifier in known for _domain, identifier in stale.identifiers):
-                registry.async_remove_device(stale.id)
 
     @callback
     def _async_relist_stations(self) -> None:
@@ -208,25 +266,56 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             _LOGGER.warning("Listing stations failed: %s", err)
             return
         self._set_stations(stations)
+        for update in list(self._station_listeners):
+            update()
         self.async_update_listeners()
 
     def station_ids(self) -> Collection[str]:
-        """Stations on the account now; Thor's decoder refuses any other."""
-        return self.data.stations.keys()
+        """Stations on the account now, shown or not; Thor's decoder refuses any other."""
+        return self._account_stations
+
+    def _offer_stations(self, offered: list[Station]) -> None:
+        """Ask about new stations in a repair issue whose fix adds them; none, no issue."""
+        self.offered_stations = offered
+        issue_id = f"{ISSUE_NEW_STATIONS}_{self.config_entry.entry_id}"
+        if not offered:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        names = [station.name for station in offered[:_OFFERED_NAMES_SHOWN]]
+        if len(offered) > _OFFERED_NAMES_SHOWN:
+            names.append(f"+{len(offered) - _OFFERED_NAMES_SHOWN}")
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            data={"entry_id": self.config_entry.entry_id},
+            is_fixable=True,
+            is_persistent=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_NEW_STATIONS,
+            translation_placeholders={
+                "title": self.config_entry.title,
+                "count": str(len(offered)),
+                "stations": ", ".join(names),
+            },
+        )
 
     # Push
 
     @callback
-    def async_handle_webhook(
-        self, decoder: WebhookDecoder, body: bytes, headers: Mapping[str, str]
-    ) -> None:
-        """Apply a delivery; the decoder raises WebhookError before anything changes."""
-        events = decoder.decode(body, headers)
+    def note_refused_signature(self, body: bytes, headers: Mapping[str, str]) -> None:
+        """Keep the last delivery refused for its signature, to check a new secret against."""
+        self.refused_signature = RefusedDelivery(body, dict(headers))
+
+    @callback
+    def async_handle_events(self, events: Iterable[Event]) -> None:
+        """Apply the events of a verified delivery."""
         self.data.last_webhook = dt_util.utcnow()
-        if not self._stored.webhooks_confirmed:
-            self._stored.webhooks_confirmed = True
-            self._store.async_schedule_save(self._stored)
-        ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
+        self._changed.add(self.config_entry.entry_id)
+        self._store.confirm_webhooks()
+        if self._issue_may_exist:
+            self._issue_may_exist = False
+            ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
         for event in events:
             if event.event_id in self._seen_events:
                 continue
@@ -238,11 +327,12 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         # Not async_set_updated_data: that would postpone the safety refresh at every webhook,
         # and a steady meter stream of one session must not hide a lost webhook of another.
         self.last_update_success = True
-        self.async_update_listeners()
+        self._async_notify_changed()
 
     def _apply_event(self, event: Event) -> None:
         if event.station_id not in self.data.stations:
-            self._async_relist_stations()
+            if event.station_id not in self._hidden_stations:
+                self._async_relist_stations()
             return
         match event:
             case SessionEvent(session=session):
@@ -255,9 +345,13 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             case ConnectorStatusEvent(connector_id=connector_id, status=status):
                 if state := self.data.connectors.get(connector_id):
                     state.connector = replace(state.connector, status=status)
+                    self._changed.add(connector_id)
             case StationOnlineEvent(online=online):
                 station = self.data.stations[event.station_id]
                 self.data.stations[event.station_id] = replace(station, online=online)
+                # Every connector of the station is available or not with it.
+                self._changed.add(station.id)
+                self._changed.update(connector.id for connector in station.connectors)
             case CommandResultEvent(command=command, accepted=accepted, message=message):
                 _LOGGER.info(
                     "Station %s %s %s%s",
@@ -298,10 +392,20 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
 
     # Merging
 
+    def _show(self, state: ConnectorState, session: Session | None) -> None:
+        """Make `session` the connector's, for its entities and the polling schedule."""
+        state.session = session
+        connector_id = state.connector.id
+        if session is not None and session.status.is_active:
+            self._active.add(connector_id)
+        else:
+            self._active.discard(connector_id)
+        self._changed.add(connector_id)
+
     def _merge(self, state: ConnectorState, incoming: Session) -> bool:
         """Fold a report into the connector's session; True when the status moved."""
         if incoming.meter_wh is not None:
-            self._take_meter(state.connector.id, incoming.meter_wh)
+            self._take_meter(state, incoming.meter_wh)
         current = state.session
         if current is None or not same_session(current, incoming):
             if current is not None and current.status.is_active and not incoming.status.is_active:
@@ -320,9 +424,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             merged = replace(merged, power_w=0.0, current_a=0.0)
             if merged.ended_at is None and merged.status is SessionStatus.ENDED:
                 merged = replace(merged, ended_at=now)
-        state.session = merged
-        self._stored.sessions[state.connector.id] = merged
-        self._store.async_schedule_save(self._stored)
+        self._show(state, merged)
+        self._store.save_session(state.connector.id, merged)
         if merged.status is before:
             return False
         self._on_status_change(state, before, merged)
@@ -365,17 +468,15 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
 
     # The meter register
 
-    def _take_meter(self, connector_id: str, reading: float) -> None:
-        register = self.meters.get(connector_id)
-        if register is None:
-            register = self.meters[connector_id] = MeterRegister()
-        first = register.wh is None
-        if not register.update(reading):
+    def _take_meter(self, state: ConnectorState, reading: float) -> None:
+        first = state.meter.wh is None
+        if not state.meter.update(reading):
             return
-        self._stored.meters[connector_id] = reading
-        self._store.async_schedule_save(self._stored)
+        connector_id = state.connector.id
+        self._store.save_meter(connector_id, reading)
+        self._changed.add(connector_id)
         if first:
-            for listener in self._meter_listeners:
+            for listener in list(self._meter_listeners):
                 listener(connector_id)
 
     @callback
@@ -393,18 +494,15 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         for session in active:
             state = self.data.connectors.get(session.connector_id)
             if state is None:
-                self._async_relist_stations()
+                if session.station_id not in self._hidden_stations:
+                    self._async_relist_stations()
                 continue
             listed.add(session.connector_id)
             moved |= self._merge(state, session)
-        for connector_id, state in self.data.connectors.items():
+        for connector_id in self._active - listed:
+            state = self.data.connectors[connector_id]
             known = state.session
-            if (
-                connector_id in listed
-                or known is None
-                or not known.status.is_active
-                or known.status is SessionStatus.REQUESTED
-            ):
+            if known is None or known.status is SessionStatus.REQUESTED:
                 continue
             # It left the active list: ask once what became of it.
             moved |= self._merge(state, await self._async_fetch(known))
@@ -450,18 +548,15 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             _LOGGER.warning("Session %s moved to %s without a webhook", session.id, fetched.status)
             self._raise_webhook_issue()
         self._update_schedule()
-        self.async_update_listeners()
+        self._async_notify_changed()
 
     # Polling schedule and the repair issue
 
     def _update_schedule(self) -> None:
         """Poll every minute until push is confirmed; then only a rare safety refresh."""
-        if not self._stored.webhooks_confirmed:
+        if not self._store.webhooks_confirmed:
             interval: timedelta | None = UNCONFIRMED_REFRESH
-        elif any(
-            s.session is not None and s.session.status.is_active
-            for s in self.data.connectors.values()
-        ):
+        elif self._active:
             interval = self.safety_refresh
         else:
             interval = None
@@ -477,11 +572,13 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         return f"{ISSUE_WEBHOOKS_NOT_ARRIVING}_{self.config_entry.entry_id}"
 
     def _raise_webhook_issue(self) -> None:
+        self._issue_may_exist = True
         ir.async_create_issue(
             self.hass,
             DOMAIN,
             self._issue_id,
-            is_fixable=False,
+            data={"entry_id": self.config_entry.entry_id},
+            is_fixable=True,
             severity=ir.IssueSeverity.WARNING,
             translation_key=ISSUE_WEBHOOKS_NOT_ARRIVING,
             translation_placeholders={
@@ -490,10 +587,41 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             },
         )
 
+    @callback
+    def async_expect_webhooks(self, webhook_url: str) -> None:
+        """The user set the webhook up again: read often until a webhook proves it works."""
+        self.webhook_url = webhook_url
+        self._store.expect_webhooks()
+        self._update_schedule()
+
     # Commands
 
-    def _state(self, connector_id: str) -> ConnectorState:
-        return self.data.connectors[connector_id]
+    async def _async_command[T](
+        self, state: ConnectorState, call: Awaitable[T], pending: Session | None = None
+    ) -> T:
+        """Send a command, showing `pending` meanwhile; a failure is a translated error.
+
+        On failure the connector shows its previous session again, unless the cloud reported
+        something else in the meantime.
+        """
+        previous = state.session
+        if pending is not None:
+            self._show(state, pending)
+            self._async_notify_changed()
+        try:
+            return await call
+        except CpmsError as err:
+            shown = state.session
+            if (
+                pending is not None
+                and shown is not None
+                and (shown.id, shown.status) == (pending.id, pending.status)
+            ):
+                self._show(state, previous)
+                self._async_notify_changed()
+            if isinstance(err, CpmsAuthenticationError):
+                self.config_entry.async_start_reauth(self.hass)
+            raise error_from_cpms(err) from err
 
     async def async_start(
         self, connector_id: str, targets: Mapping[str, float] | None = None
@@ -502,43 +630,35 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
 
         The switch shows on until the cloud says otherwise.
         """
-        state = self._state(connector_id)
+        state = self.data.connectors[connector_id]
         station = self.data.stations.get(state.connector.station_id)
         if station is not None and station.online is False:
             raise translated_error("station_offline")
-        previous = state.session
-        if previous is not None and previous.status.is_active:
+        if state.session is not None and state.session.status.is_active:
             return
-        state.session = Session(
+        requested = Session(
             id="",
             station_id=state.connector.station_id,
             connector_id=connector_id,
             status=SessionStatus.REQUESTED,
         )
-        self.async_update_listeners()
-        try:
-            if targets:
-                # Only called where the capabilities say the client takes targets.
-                client = cast("SessionTargetClient", self.client)
-                started = await client.async_start_session(state.connector, **targets)
-            else:
-                started = await self.client.async_start_session(state.connector)
-        except CpmsError as err:
-            if state.session is not None and not state.session.id:
-                state.session = previous
-            self.async_update_listeners()
-            self._on_command_error(err)
-            raise error_from_cpms(err) from err
+        if targets:
+            # Only asked for where the capabilities say the client takes targets.
+            client = cast("SessionTargetClient", self.client)
+            start = client.async_start_session(state.connector, **targets)
+        else:
+            start = self.client.async_start_session(state.connector)
+        started = await self._async_command(state, start, requested)
         if state.session is not None and not state.session.id:
             state.session = None
         self._merge(state, started)
         self._schedule_deadline(connector_id, START_DEADLINE)
         self._update_schedule()
-        self.async_update_listeners()
+        self._async_notify_changed()
 
     async def async_stop(self, connector_id: str) -> None:
         """Stop the connector's session; the switch shows off until the cloud answers."""
-        state = self._state(connector_id)
+        state = self.data.connectors[connector_id]
         session = state.session
         if (
             session is None
@@ -548,84 +668,77 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             return
         if session.ref == SessionRef() and session.status is SessionStatus.REQUESTED:
             raise translated_error("start_pending")
-        state.session = replace(session, status=SessionStatus.STOPPING)
-        self.async_update_listeners()
-        try:
-            await self.client.async_stop_session(session, state.connector)
-        except CpmsError as err:
-            if state.session is not None and state.session.status is SessionStatus.STOPPING:
-                state.session = session
-            self.async_update_listeners()
-            self._on_command_error(err)
-            raise error_from_cpms(err) from err
-        self._stored.sessions[connector_id] = state.session
-        self._store.async_schedule_save(self._stored)
+        await self._async_command(
+            state,
+            self.client.async_stop_session(session, state.connector),
+            replace(session, status=SessionStatus.STOPPING),
+        )
+        if state.session is not None:
+            self._store.save_session(connector_id, state.session)
         self._schedule_deadline(connector_id, STOP_DEADLINE)
-
-    def current_limit(self, connector_id: str) -> float | None:
-        """The limit waiting to be sent, else the one last set, unless the station refused it."""
-        pacer = self._pacers.get(connector_id)
-        if pacer is not None and pacer.pending is not None:
-            return pacer.pending
-        return self._stored.current_limits.get(connector_id)
 
     async def async_set_current_limit(self, connector_id: str, amps: float) -> None:
         """Ask for a limit in whole amperes; the pacer decides when it reaches the cloud."""
+        state = self.data.connectors[connector_id]
         amps = float(math.floor(amps))
         pacer = self._pacers.get(connector_id)
         if pacer is None:
             pacer = self._pacers[connector_id] = LimitPacer(
                 self.hass,
-                partial(self._async_send_current_limit, connector_id),
-                self.async_update_listeners,
+                partial(self._async_send_current_limit, state),
+                partial(self._async_limit_settled, state),
             )
-        if self._limit_in_force(connector_id, amps):
-            pacer.cancel()
-        else:
-            await pacer.async_request(amps)
-        self.async_update_listeners()
+        try:
+            if self._limit_in_force(state, amps):
+                pacer.cancel()
+            else:
+                await pacer.async_request(amps)
+        finally:
+            self._async_limit_settled(state)
 
-    def _limit_in_force(self, connector_id: str, amps: float) -> bool:
+    @callback
+    def _async_limit_settled(self, state: ConnectorState) -> None:
+        """Show the limit waiting to be sent, if any, else the one in force."""
+        pacer = self._pacers[state.connector.id]
+        if state.requested_limit != pacer.pending:
+            state.requested_limit = pacer.pending
+            self._changed.add(state.connector.id)
+        self._async_notify_changed()
+
+    def _limit_in_force(self, state: ConnectorState, amps: float) -> bool:
         """Whether the connector applies `amps` already: set for it, or for its session."""
-        if self._stored.current_limits.get(connector_id) != amps:
+        if state.current_limit != amps:
             return False
-        sent_for = self._limit_sessions.get(connector_id)
-        session = self._state(connector_id).session
+        sent_for = self._limit_sessions.get(state.connector.id)
+        session = state.session
         running = session.id if session and session.status.is_active else None
         return sent_for is None or sent_for == running
 
-    async def _async_send_current_limit(self, connector_id: str, amps: float) -> None:
+    async def _async_send_current_limit(self, state: ConnectorState, amps: float) -> None:
         """Limit the connector's session, or its default when nothing charges."""
-        state = self._state(connector_id)
         # The limit exists only where the capabilities say the client can do this.
         client = cast("CurrentLimitClient", self.client)
         session = state.session if state.session and state.session.status.is_active else None
-        try:
-            await client.async_set_current_limit(state.connector, session, amps)
-        except CpmsError as err:
-            self._on_command_error(err)
-            raise error_from_cpms(err) from err
-        limits = self._stored.current_limits
-        self._previous_limits[connector_id] = limits.get(connector_id)
-        limits[connector_id] = amps
+        await self._async_command(
+            state, client.async_set_current_limit(state.connector, session, amps)
+        )
+        connector_id = state.connector.id
+        self._previous_limits[connector_id] = state.current_limit
         self._limit_sessions[connector_id] = session.id if session else None
-        self._store.async_schedule_save(self._stored)
-        self.async_update_listeners()
+        self._set_current_limit(state, amps)
 
     def _revert_current_limit(self, connector_id: str) -> None:
         """The station refused the limit: show the one it still applies."""
         if connector_id not in self._previous_limits:
             return
         previous = self._previous_limits.pop(connector_id)
-        if previous is None:
-            self._stored.current_limits.pop(connector_id, None)
-        else:
-            self._stored.current_limits[connector_id] = previous
-        self._store.async_schedule_save(self._stored)
+        if state := self.data.connectors.get(connector_id):
+            self._set_current_limit(state, previous)
 
-    def _on_command_error(self, err: CpmsError) -> None:
-        if isinstance(err, CpmsAuthenticationError):
-            self.config_entry.async_start_reauth(self.hass)
+    def _set_current_limit(self, state: ConnectorState, amps: float | None) -> None:
+        state.current_limit = amps
+        self._store.save_current_limit(state.connector.id, amps)
+        self._changed.add(state.connector.id)
 
     async def async_shutdown(self) -> None:
         """On unload: cancel deadline checks and write the sessions now, not in a moment."""
@@ -634,4 +747,4 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             pacer.cancel()
         for connector_id in list(self._deadlines):
             self._cancel_deadline(connector_id)
-        await self._store.async_save(self._stored)
+        await self._store.async_save()

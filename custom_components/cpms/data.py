@@ -1,37 +1,26 @@
-"""What a loaded account holds, and the state its entities show."""
+"""The state an account's entities show."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from homeassistant.config_entries import ConfigEntry
-
-from .api import Connector, CpmsClient, Session, Station
-
-if TYPE_CHECKING:
-    from .coordinator import CpmsCoordinator
-    from .webhook import CpmsWebhook
-
-type CpmsConfigEntry = ConfigEntry[CpmsRuntimeData]
-
-
-@dataclass(kw_only=True)
-class CpmsRuntimeData:
-    """What a loaded entry holds."""
-
-    client: CpmsClient
-    coordinator: CpmsCoordinator
-    webhook: CpmsWebhook
+from .api import Connector, Session, Station
+from .meter import MeterRegister
 
 
 @dataclass(kw_only=True)
 class ConnectorState:
-    """A connector and its current (or last) session."""
+    """A connector, its current (or last) session, the current limit and its meter register.
+
+    `current_limit` is the limit in force; `requested_limit` one waiting to be sent.
+    """
 
     connector: Connector
     session: Session | None = None
+    current_limit: float | None = None
+    requested_limit: float | None = None
+    meter: MeterRegister = field(default_factory=MeterRegister)
 
 
 @dataclass(kw_only=True)

@@ -33,19 +33,19 @@ class LimitPacer:
 
     The first change after a quiet interval goes out at once and its errors reach the caller.
     Changes within the interval replace each other; only the last one is sent, when the
-    interval is over, and a failure then is logged and reported through `on_dropped`.
+    interval is over; a failure then is logged. `on_settled` runs after each delayed send.
     """
 
     def __init__(
         self,
         hass: HomeAssistant,
         send: Callable[[float], Awaitable[None]],
-        on_dropped: Callable[[], None],
+        on_settled: Callable[[], None],
     ) -> None:
-        """Send with `send`; `on_dropped` runs when a delayed value was refused."""
+        """Send with `send`; `on_settled` runs once a delayed value was sent or refused."""
         self._hass = hass
         self._send = send
-        self._on_dropped = on_dropped
+        self._on_settled = on_settled
         self._last_sent: float | None = None
         self._sending = False
         self._timer: CALLBACK_TYPE | None = None
@@ -101,4 +101,4 @@ class LimitPacer:
             await self._async_send(amps)
         except HomeAssistantError as err:
             _LOGGER.warning("Setting the current limit to %s A failed: %s", amps, err)
-            self._on_dropped()
+        self._on_settled()

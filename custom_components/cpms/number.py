@@ -7,8 +7,7 @@ from homeassistant.const import EntityCategory, UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import CpmsCoordinator
-from .data import CpmsConfigEntry
+from .coordinator import CpmsConfigEntry, CpmsCoordinator
 from .entity import CpmsConnectorEntity, async_add_dynamic_entities
 from .limit import MIN_CURRENT_A, max_current
 
@@ -21,7 +20,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """A current limit per connector, where the provider supports it."""
-    if not entry.runtime_data.coordinator.client.capabilities.current_limit:
+    if not entry.runtime_data.client.capabilities.current_limit:
         return
     async_add_dynamic_entities(
         entry,
@@ -46,6 +45,10 @@ class CpmsCurrentLimit(CpmsConnectorEntity, NumberEntity):
         """Bind to the connector."""
         super().__init__(coordinator, connector_id, "current_limit")
 
+    def shown(self) -> tuple[float | None, float]:
+        """The limit and its range."""
+        return (self.native_value, self.native_max_value)
+
     @property
     def native_max_value(self) -> float:
         """The connector's rated current."""
@@ -53,8 +56,9 @@ class CpmsCurrentLimit(CpmsConnectorEntity, NumberEntity):
 
     @property
     def native_value(self) -> float | None:
-        """The limit last set from Home Assistant; unknown before."""
-        return self.coordinator.current_limit(self.connector_id)
+        """The limit asked for from Home Assistant, even while it waits; unknown before."""
+        state = self.state_data
+        return state.current_limit if state.requested_limit is None else state.requested_limit
 
     async def async_set_native_value(self, value: float) -> None:
         """Ask for the limit, paced; the station's refusal arrives later and reverts it."""

@@ -24,8 +24,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .api import Capabilities, ConnectorStatus, Session, SessionStatus
-from .coordinator import CpmsCoordinator
-from .data import ConnectorState, CpmsConfigEntry
+from .coordinator import CpmsConfigEntry, CpmsCoordinator
+from .data import ConnectorState
 from .entity import CpmsConnectorEntity, CpmsEntity, account_device, async_add_dynamic_entities
 
 PARALLEL_UPDATES = 0
@@ -173,7 +173,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Connector sensors as stations appear, and the account's last-webhook sensor."""
-    coordinator = entry.runtime_data.coordinator
+    coordinator = entry.runtime_data
     capabilities = coordinator.client.capabilities
     async_add_entities([CpmsLastWebhookSensor(coordinator)])
 
@@ -183,8 +183,8 @@ async def async_setup_entry(
         if connector_id in coordinator.data.connectors:
             async_add_entities([CpmsLifetimeEnergySensor(coordinator, connector_id)])
 
-    for connector_id, register in coordinator.meters.items():
-        if register.wh is not None:
+    for connector_id, state in coordinator.data.connectors.items():
+        if state.meter.wh is not None:
             _async_add_meter(connector_id)
     entry.async_on_unload(coordinator.async_add_meter_listener(_async_add_meter))
     async_add_dynamic_entities(
@@ -214,6 +214,10 @@ class CpmsConnectorSensor(CpmsConnectorEntity, SensorEntity):
         super().__init__(coordinator, connector_id, description.key)
         self.entity_description = description
 
+    def shown(self) -> tuple[StateType | datetime, str | None]:
+        """The value and its unit."""
+        return (self.native_value, self.native_unit_of_measurement)
+
     @property
     def native_value(self) -> StateType | datetime:
         """Read the value from the connector's state."""
@@ -232,9 +236,9 @@ class CpmsLifetimeEnergySensor(CpmsConnectorEntity, SensorEntity):
     """The connector's meter register: never drops, except for a new meter."""
 
     _attr_device_class = SensorDeviceClass.ENERGY
-    _attr_native_unit_of_measurement = UnitOfEnergy.WATT_HOUR
-    _attr_suggested_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
-    _attr_suggested_display_precision = 2
+    # Created with its first reading: a suggested unit or precision would make Home
+    # Assistant rewrite the new entity's state once more, so the reading is kWh to the Wh.
+    _attr_native_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
     _attr_state_class = SensorStateClass.TOTAL_INCREASING
     _attr_translation_key = "lifetime_energy"
 
@@ -242,10 +246,15 @@ class CpmsLifetimeEnergySensor(CpmsConnectorEntity, SensorEntity):
         """Bind to the connector."""
         super().__init__(coordinator, connector_id, "lifetime_energy")
 
+    def shown(self) -> tuple[float | None]:
+        """The reading."""
+        return (self.native_value,)
+
     @property
     def native_value(self) -> float | None:
         """The last register reading, kept between sessions and across restarts."""
-        return self.coordinator.meters[self.connector_id].wh
+        wh = self.state_data.meter.wh
+        return None if wh is None else round(wh / 1000, 3)
 
 
 class CpmsLastWebhookSensor(CpmsEntity, SensorEntity):
@@ -257,11 +266,17 @@ class CpmsLastWebhookSensor(CpmsEntity, SensorEntity):
 
     def __init__(self, coordinator: CpmsCoordinator) -> None:
         """Attach to the account's device."""
-        super().__init__(coordinator)
-        self._attr_unique_id = f"{coordinator.config_entry.entry_id}_last_webhook"
+        entry_id = coordinator.config_entry.entry_id
+        super().__init__(coordinator, entry_id)
+        self._attr_unique_id = f"{entry_id}_last_webhook"
         self._attr_device_info = account_device(coordinator)
+
+    def shown(self) -> tuple[datetime | None]:
+        """The time, to the minute."""
+        return (self.native_value,)
 
     @property
     def native_value(self) -> datetime | None:
-        """Unknown until the first delivery."""
-        return self.coordinator.data.last_webhook
+        """Unknown until the first delivery; to the minute, not rewritten at every delivery."""
+        last = self.coordinator.data.last_webhook
+        return None if last is None else last.replace(second=0, microsecond=0)

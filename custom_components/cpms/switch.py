@@ -11,8 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import ConnectorStatus, SessionStatus
 from .const import DOMAIN
-from .coordinator import CpmsCoordinator
-from .data import CpmsConfigEntry
+from .coordinator import CpmsConfigEntry, CpmsCoordinator
 from .entity import CpmsConnectorEntity, async_add_dynamic_entities
 from .errors import translated_error
 from .limit import MIN_CURRENT_A, max_current
@@ -48,6 +47,10 @@ class CpmsChargingSwitch(CpmsConnectorEntity, SwitchEntity):
     def __init__(self, coordinator: CpmsCoordinator, connector_id: str) -> None:
         """Bind to the connector."""
         super().__init__(coordinator, connector_id, "charging")
+
+    def shown(self) -> tuple[bool]:
+        """On or off."""
+        return (self.is_on,)
 
     @property
     def is_on(self) -> bool:

@@ -14,18 +14,20 @@ from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigFlowResult,
 )
-from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
+from homeassistant.const import CONF_API_KEY, CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, UnknownFlow
+import probatio
 import pytest
-from pytest_homeassistant_custom_component.common import start_reauth_flow
+from pytest_homeassistant_custom_component.common import MockConfigEntry, start_reauth_flow
 
 from custom_components.cpms.const import (
     CONF_ADVANCED,
     CONF_BASE_URL,
     CONF_CLOUDHOOK_URL,
     CONF_PROVIDER,
+    CONF_REMOVE_WEBHOOK_SECRET,
     CONF_SAFETY_REFRESH,
     CONF_USER_ID,
     CONF_WEBHOOK_SECRET,
@@ -80,6 +82,15 @@ def credentials(
 
 def account_unique_id(sim: Simulator, provider: str) -> str:
     return f"{provider}_{min(sim.station_ids(provider))}"
+
+
+def default_title(sim: Simulator, provider: str) -> str:
+    """The provider and the account's first two stations, by name."""
+    stations = sorted(
+        station.name for station in sim.world.stations if station.provider.value == provider
+    )
+    names = ", ".join(stations[:2])
+    return f"{NAMES[provider]} · {names}" + (", …" if len(stations) > 2 else "")
 
 
 def schema(result: ConfigFlowResult) -> dict[Any, Any]:
@@ -195,7 +206,7 @@ async def test_edrv(
     entry = await finish(hass, result)
     webhook_id = entry.data[CONF_WEBHOOK_ID]
     assert shown["url"] == f"https://example.com/api/webhook/{webhook_id}"
-    assert entry.title == "eDRV"
+    assert entry.title == default_title(simulator, "edrv")
     assert entry.unique_id == account_unique_id(simulator, "edrv")
     assert entry.data == {
         CONF_PROVIDER: "edrv",
@@ -223,7 +234,7 @@ async def test_thor(hass: HomeAssistant, simulator: Simulator) -> None:
     entry = await finish(hass, result)
     webhook_id = entry.data[CONF_WEBHOOK_ID]
     assert shown["url"] == f"https://example.com/api/webhook/{webhook_id}"
-    assert entry.title == "Thor"
+    assert entry.title == default_title(simulator, "thor")
     assert entry.unique_id == account_unique_id(simulator, "thor")
     assert entry.data == {
         CONF_PROVIDER: "thor",
@@ -280,8 +291,9 @@ def no_stations(sim: Simulator) -> dict[str, Any]:
         ("edrv", rate_limited, "cannot_connect"),
         ("thor", refuse("403 RestAPINotEnabled"), "rest_api_disabled"),
         ("thor", refuse("403 InvalidSourceIPAddr"), "ip_not_allowed"),
-        ("edrv", no_api_there, "unknown"),
-        ("thor", other_json_there, "unknown"),
+        ("edrv", no_api_there, "not_provider_api"),
+        ("thor", other_json_there, "not_provider_api"),
+        ("edrv", refuse("400 Bad request"), "unknown"),
         ("edrv", no_stations, "no_stations"),
         ("thor", no_stations, "no_stations"),
     ],
@@ -292,8 +304,9 @@ def no_stations(sim: Simulator) -> dict[str, Any]:
         "edrv-cannot_connect-rate_limited",
         "thor-rest_api_disabled",
         "thor-ip_not_allowed",
-        "edrv-unknown-404",
-        "thor-unknown-not_an_api_answer",
+        "edrv-not_provider_api-404",
+        "thor-not_provider_api-not_an_api_answer",
+        "edrv-unknown",
         "edrv-no_stations",
         "thor-no_stations",
     ],
@@ -309,11 +322,17 @@ async def test_credentials_error_then_recovery(
     stations = list(simulator.world.stations)
     result = await start_flow(hass, provider)
 
-    result = await configure(hass, result, credentials(simulator, provider, **arrange(simulator)))
+    typed = credentials(simulator, provider, **arrange(simulator))
+    result = await configure(hass, result, typed)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "credentials"
     assert result["errors"] == {"base": error}
     assert result["description_placeholders"] == {"provider": NAMES[provider]}
+    # What was typed stays, and in view: the Advanced section with the URL is open.
+    advanced = schema(result)[fields(result)[CONF_ADVANCED]]
+    assert advanced.options == {"collapsed": False}
+    (url_field,) = advanced.schema.schema
+    assert url_field.description == {"suggested_value": typed[CONF_ADVANCED][CONF_BASE_URL]}
 
     # The cause goes away: faults off, stations back, the right key and address.
     simulator.faults.update({"refuse_requests": None, "rate_limit_next": 0})
@@ -347,6 +366,46 @@ async def test_edrv_without_users(hass: HomeAssistant, simulator: Simulator) -> 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_users"
     assert not hass.config_entries.async_entries(DOMAIN)
+
+
+async def test_title_edited(hass: HomeAssistant, simulator: Simulator) -> None:
+    """The webhook step offers the title, and the user may name the account otherwise."""
+    result = await webhook_form(hass, simulator, "thor")
+    name_field = fields(result)[CONF_NAME]
+    assert name_field.default() == default_title(simulator, "thor")
+    result = await configure(hass, result, {CONF_NAME: "  Office car park "})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].title == "Office car park"
+
+
+@pytest.mark.parametrize("provider", ["edrv", "thor"])
+async def test_new_flow_takes_over(
+    hass: HomeAssistant, simulator: Simulator, provider: str
+) -> None:
+    """A dialog closed at the webhook step does not lock the account: a new one goes on."""
+    lost = await webhook_form(hass, simulator, provider)
+
+    again = await webhook_form(hass, simulator, provider)
+    progress = hass.config_entries.flow.async_progress()
+    assert [flow["flow_id"] for flow in progress] == [again["flow_id"]]
+    with pytest.raises(UnknownFlow):
+        await configure(hass, lost, {})
+
+    entry = await finish(hass, again)
+    assert entry.unique_id == account_unique_id(simulator, provider)
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+async def test_old_flow_finished_after_new_entry(hass: HomeAssistant, simulator: Simulator) -> None:
+    """A flow left at the webhook step cannot add the account a second time."""
+    lost = await webhook_form(hass, simulator, "thor")
+    # The account is added meanwhile, as by a restored backup.
+    MockConfigEntry(
+        domain=DOMAIN, unique_id=account_unique_id(simulator, "thor"), data={}
+    ).add_to_hass(hass)
+    result = await configure(hass, lost, {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
 
 
 # The webhook step
@@ -388,7 +447,7 @@ async def test_webhook_nabu_casa(hass: HomeAssistant, simulator: Simulator, prov
 
     assert entry.data[CONF_CLOUDHOOK_URL] == CLOUDHOOK_URL
     create_cloudhook.assert_awaited_with(hass, entry.data[CONF_WEBHOOK_ID])
-    assert entry.runtime_data.coordinator.webhook_url == CLOUDHOOK_URL
+    assert entry.runtime_data.webhook_url == CLOUDHOOK_URL
 
 
 @pytest.mark.parametrize(
@@ -534,9 +593,29 @@ async def test_reconfigure(
 
     # The old address is gone; the reloaded entry reads the account at the new one.
     await account.sim.stop()
-    coordinator = entry.runtime_data.coordinator
+    coordinator = entry.runtime_data
     await coordinator.async_refresh()
     assert coordinator.last_update_success
+
+
+async def test_reconfigure_keeps_key(
+    hass: HomeAssistant, setup_account: SetupAccount, make_simulator: MakeSimulator
+) -> None:
+    """Changing only the address needs no key: an empty key field keeps the current one."""
+    account = await setup_account("edrv")
+    entry = account.entry
+    moved = await make_simulator(1)
+    result = await start_reconfigure(hass, entry)
+    key_field = fields(result)[CONF_API_KEY]
+    assert isinstance(key_field, probatio.Optional)
+
+    result = await configure(hass, result, {CONF_ADVANCED: {CONF_BASE_URL: moved.edrv_base_url}})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_API_KEY] == account.sim.edrv_api_key
+    assert entry.data[CONF_BASE_URL] == moved.edrv_base_url
+    assert entry.state is ConfigEntryState.LOADED
 
 
 async def other_account(make_simulator: MakeSimulator) -> dict[str, Any]:
@@ -595,9 +674,16 @@ async def test_options_edrv(hass: HomeAssistant, setup_account: SetupAccount) ->
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
     form = fields(result)
-    assert list(form) == [CONF_USER_ID, CONF_WEBHOOK_SECRET, CONF_SAFETY_REFRESH]
+    assert list(form) == [
+        CONF_USER_ID,
+        CONF_WEBHOOK_SECRET,
+        CONF_REMOVE_WEBHOOK_SECRET,
+        CONF_SAFETY_REFRESH,
+    ]
     assert form[CONF_USER_ID].description == {"suggested_value": sim.edrv_user_ids[0]}
-    assert form[CONF_WEBHOOK_SECRET].description == {"suggested_value": SECRET}
+    # The stored secret never goes back to the browser.
+    assert not form[CONF_WEBHOOK_SECRET].description
+    assert SECRET not in repr(result)
     assert form[CONF_SAFETY_REFRESH].description == {"suggested_value": 15}
     users = schema(result)[form[CONF_USER_ID]].config["options"]
     assert [user["value"] for user in users] == sim.edrv_user_ids
@@ -617,37 +703,58 @@ async def test_options_edrv(hass: HomeAssistant, setup_account: SetupAccount) ->
     assert entry.runtime_data is not runtime_data
 
 
-async def test_options_edrv_clear_secret(hass: HomeAssistant, setup_account: SetupAccount) -> None:
-    """A cleared secret field is left out of the answer, and means no secret."""
+@pytest.mark.parametrize(
+    ("answer", "stored"),
+    [
+        ({}, SECRET),
+        ({CONF_WEBHOOK_SECRET: "  "}, SECRET),
+        ({CONF_WEBHOOK_SECRET: "new"}, "new"),
+        ({CONF_REMOVE_WEBHOOK_SECRET: True}, ""),
+    ],
+)
+async def test_options_edrv_secret(
+    hass: HomeAssistant, setup_account: SetupAccount, answer: dict[str, object], stored: str
+) -> None:
+    """An empty secret field keeps the stored secret; only the remove box clears it."""
     account = await setup_account("edrv")
     sim, entry = account.sim, account.entry
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_USER_ID: sim.edrv_user_ids[0], CONF_SAFETY_REFRESH: 15}
+        result["flow_id"], {CONF_USER_ID: sim.edrv_user_ids[0], CONF_SAFETY_REFRESH: 15} | answer
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert entry.options[CONF_WEBHOOK_SECRET] == ""
+    assert entry.options[CONF_WEBHOOK_SECRET] == stored
+    assert CONF_REMOVE_WEBHOOK_SECRET not in entry.options
+
+
+async def test_options_edrv_without_secret(
+    hass: HomeAssistant, setup_account: SetupAccount
+) -> None:
+    """With no secret stored there is nothing to remove."""
+    account = await setup_account("edrv", secret=None)
+    result = await hass.config_entries.options.async_init(account.entry.entry_id)
+    assert CONF_REMOVE_WEBHOOK_SECRET not in fields(result)
 
 
 async def test_options_thor(hass: HomeAssistant, setup_account: SetupAccount) -> None:
-    """Thor has only the safety refresh, and the form asks nothing of the cloud."""
+    """A small Thor account has only the safety refresh; the form lists the stations once."""
     account = await setup_account("thor")
     sim, entry = account.sim, account.entry
     runtime_data = entry.runtime_data
-    sim.faults.key_revoked = True
+    sim.reset_counters()
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
     assert list(fields(result)) == [CONF_SAFETY_REFRESH]
 
-    sim.faults.key_revoked = False
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_SAFETY_REFRESH: 45}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert sim.counters == {"thor GET /chargeboxes": 1}
     await hass.async_block_till_done()
     assert entry.options == {CONF_SAFETY_REFRESH: 45}
     assert entry.state is ConfigEntryState.LOADED
@@ -655,18 +762,24 @@ async def test_options_thor(hass: HomeAssistant, setup_account: SetupAccount) ->
 
 
 @pytest.mark.parametrize(
-    ("fault", "reason"),
+    ("provider", "fault", "reason"),
     [
-        ({"key_revoked": True}, "invalid_auth"),
-        ({"rate_limit_next": 1, "retry_after_s": 3600}, "cannot_connect"),
+        ("edrv", {"key_revoked": True}, "invalid_auth"),
+        ("thor", {"key_revoked": True}, "invalid_auth"),
+        ("edrv", {"rate_limit_next": 1, "retry_after_s": 3600}, "cannot_connect"),
+        ("thor", {"refuse_requests": "403 RestAPINotEnabled"}, "rest_api_disabled"),
     ],
-    ids=["invalid_auth", "cannot_connect"],
+    ids=["edrv-invalid_auth", "thor-invalid_auth", "edrv-cannot_connect", "thor-rest_api"],
 )
-async def test_options_edrv_cloud_refuses(
-    hass: HomeAssistant, setup_account: SetupAccount, fault: dict[str, Any], reason: str
+async def test_options_cloud_refuses(
+    hass: HomeAssistant,
+    setup_account: SetupAccount,
+    provider: str,
+    fault: dict[str, Any],
+    reason: str,
 ) -> None:
-    """The eDRV form needs the users from the cloud: without them it stops with the reason."""
-    account = await setup_account("edrv")
+    """The form needs the stations (and eDRV users): without them it stops with the reason."""
+    account = await setup_account(provider)
     account.sim.faults.update(fault)
     result = await hass.config_entries.options.async_init(account.entry.entry_id)
     assert result["type"] is FlowResultType.ABORT
