@@ -206,6 +206,22 @@ async def test_secret_is_taken_without_a_refused_delivery(
     assert account.entry.options[CONF_WEBHOOK_SECRET] == "new"
 
 
+async def test_secret_cleared_for_an_endpoint_that_does_not_sign(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, setup_account: SetupAccount
+) -> None:
+    """An endpoint without a secret sends no signature: a cleared field accepts it."""
+    account = await setup_account("edrv", secret="an-old-secret")
+    client = await hass_client_no_auth()
+    response = await client.post(account.webhook_path, data=b"{}", headers={})
+    assert response.status == 401
+    issue_id = raise_secret_issue(account)
+    result = await manager(hass).async_init(DOMAIN, context={"issue_id": issue_id})
+    result = await manager(hass).async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert account.entry.options[CONF_WEBHOOK_SECRET] == ""
+
+
 async def test_secret_is_checked_by_signature_alone(
     hass: HomeAssistant, setup_account: SetupAccount, hass_client_no_auth: ClientSessionGenerator
 ) -> None:
