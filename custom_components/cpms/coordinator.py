@@ -51,6 +51,7 @@ from .const import (
 from .data import ConnectorState, CpmsData
 from .devices import async_sync_devices
 from .errors import error_from_cpms, translated_error
+from .listing import async_take_listing
 from .merge import RANK, combine, same_session
 from .providers import PROVIDER_NAMES
 from .selection import StationSelection
@@ -146,7 +147,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         """List stations once, then reconcile active sessions with the cloud."""
         try:
             if not self._stations_listed:
-                self._set_stations(await self.client.async_get_stations())
+                stations = async_take_listing(self.hass, self.config_entry.unique_id)
+                self._set_stations(stations or await self.client.async_get_stations())
             active = await self.client.async_get_active_sessions()
             moved = await self._async_reconcile(active)
         except CpmsAuthenticationError as err:
