@@ -28,6 +28,8 @@ class StoredState:
     """The part of the account's state that survives a restart."""
 
     webhooks_confirmed: bool = False
+    # eDRV deliveries were signed over their timestamp: the weaker variants are refused.
+    signatures_timestamped: bool = False
     sessions: dict[str, Session] = field(default_factory=dict)
     current_limits: dict[str, float] = field(default_factory=dict)
     # Which of the events of each connector's session were fired ("started", "ended").
@@ -82,6 +84,7 @@ class SessionStore:
         }
         self._state = StoredState(
             webhooks_confirmed=bool(data.get("webhooks_confirmed")),
+            signatures_timestamped=bool(data.get("signatures_timestamped")),
             sessions=sessions,
             current_limits=limits,
             announced=announced,
@@ -114,6 +117,16 @@ class SessionStore:
         if not self._state.webhooks_confirmed:
             self._state.webhooks_confirmed = True
             self._schedule_save()
+
+    @property
+    def signatures_timestamped(self) -> bool:
+        """Whether a delivery was signed over its timestamp."""
+        return self._state.signatures_timestamped
+
+    def note_signatures_timestamped(self) -> None:
+        """A delivery verified with a signature over its timestamp."""
+        self._state.signatures_timestamped = True
+        self._schedule_save()
 
     def expect_webhooks(self) -> None:
         """The webhook setup was changed: push is unproven until the next webhook."""
@@ -194,6 +207,7 @@ class SessionStore:
         self._changed_sessions.clear()
         return {
             "webhooks_confirmed": self._state.webhooks_confirmed,
+            "signatures_timestamped": self._state.signatures_timestamped,
             "sessions": dict(self._saved_sessions),
             "current_limits": dict(self._state.current_limits),
             "meters": dict(self._state.meters),
