@@ -202,4 +202,4 @@ async def test_edrv_weaker_signatures_refused_once_timestamped(
         await start_home_assistant(account)
         forger = Forger(account, await hass_client_no_auth(), tally)
     body = offline("offline-signed")
-    assert await forger.post(body, signed(body, with_t=True)) == (200, True)
+    assert await forger.post(body, signed(body, with_t=True), genuine=True) == (200, True)
