@@ -38,15 +38,17 @@ from .const import (
     CONF_SAFETY_REFRESH,
     DEFAULT_SAFETY_REFRESH_MINUTES,
     DOMAIN,
+    EDRV_WEBHOOK_EVENTS,
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
     ISSUE_WEBHOOKS_NOT_ARRIVING,
+    ISSUE_WEBHOOKS_REFUSED,
     START_DEADLINE,
     STATION_RELIST_COOLDOWN,
     STOP_DEADLINE,
     UNCONFIRMED_REFRESH,
 )
-from .data import ConnectorState, CpmsData
+from .data import ConnectorState, CpmsData, Deliveries, Refusal
 from .devices import async_sync_devices
 from .errors import error_from_cpms, translated_error
 from .merge import RANK, combine, same_session
@@ -91,6 +93,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self.webhook_url = webhook_url
         self.station_device_ids: dict[str, str] = {}
         self.data = CpmsData()
+        self.deliveries = Deliveries()
         self._store = store
         self._stations_listed = False
         self._refreshed_once = False
@@ -102,6 +105,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._active: set[str] = set()
         # A restart may have kept the issue; after one deletion it is known to be gone.
         self._issue_may_exist = True
+        self._issue_raised = False
         self._key_listeners: dict[str, list[CALLBACK_TYPE]] = {}
         self._station_listeners: list[CALLBACK_TYPE] = []
         self._changed: set[str] = set()
@@ -118,8 +122,9 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         return timedelta(minutes=minutes)
 
     async def _async_setup(self) -> None:
-        """Restore the sessions that a restart would otherwise forget."""
+        """Restore the sessions, and when the last webhook came, that a restart would forget."""
         await self._store.async_load()
+        self.data.last_webhook = self._store.last_webhook
 
     async def _async_update_data(self) -> CpmsData:
         """List stations once, then reconcile active sessions with the cloud."""
@@ -234,10 +239,11 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     def async_handle_events(self, events: Iterable[Event]) -> None:
         """Apply the events of a verified delivery."""
         self.data.last_webhook = dt_util.utcnow()
+        self.deliveries.accept()
         self._changed.add(self.config_entry.entry_id)
-        self._store.confirm_webhooks()
+        self._store.confirm_webhook(self.data.last_webhook)
         if self._issue_may_exist:
-            self._issue_may_exist = False
+            self._issue_may_exist = self._issue_raised = False
             ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
         for event in events:
             if event.event_id in self._seen_events:
@@ -470,18 +476,33 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     def _issue_id(self) -> str:
         return f"{ISSUE_WEBHOOKS_NOT_ARRIVING}_{self.config_entry.entry_id}"
 
+    @callback
+    def async_handle_refusal(self, reason: Refusal) -> None:
+        """Count a refused delivery; a raised repair issue then says why they are refused."""
+        self.deliveries.refuse(reason)
+        if self._issue_raised:
+            self._raise_webhook_issue()
+
     def _raise_webhook_issue(self) -> None:
-        self._issue_may_exist = True
+        """Say that webhooks are missing: none arrived, or they arrived and were refused."""
+        self._issue_may_exist = self._issue_raised = True
+        deliveries = self.deliveries
+        if deliveries.refused_in_a_row and deliveries.last_refusal is not None:
+            key = f"{ISSUE_WEBHOOKS_REFUSED}_{deliveries.last_refusal}"
+        else:
+            key = f"{ISSUE_WEBHOOKS_NOT_ARRIVING}_{self.client.provider}"
         ir.async_create_issue(
             self.hass,
             DOMAIN,
             self._issue_id,
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_WEBHOOKS_NOT_ARRIVING,
+            translation_key=key,
             translation_placeholders={
                 "title": self.config_entry.title,
                 "url": self.webhook_url or "-",
+                "count": str(deliveries.refused_in_a_row),
+                "events": EDRV_WEBHOOK_EVENTS,
             },
         )
 

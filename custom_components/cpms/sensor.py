@@ -15,6 +15,7 @@ from homeassistant.components.sensor import (
 from homeassistant.const import (
     PERCENTAGE,
     EntityCategory,
+    Platform,
     UnitOfElectricCurrent,
     UnitOfEnergy,
     UnitOfPower,
@@ -117,7 +118,8 @@ CONNECTOR_SENSORS: tuple[CpmsConnectorSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
         supported_fn=lambda capabilities: capabilities.power,
-        value_fn=_live(lambda session: session.power_w),
+        # Nothing flows until the first meter value: 0 W, not unknown (Thor reports none at start).
+        value_fn=_live(lambda session: session.power_w or 0.0),
     ),
     CpmsConnectorSensorDescription(
         key="current",
@@ -190,6 +192,8 @@ async def async_setup_entry(
 
 class CpmsConnectorSensor(CpmsConnectorEntity, SensorEntity):
     """A value of the connector or of its current session."""
+
+    _platform = Platform.SENSOR
 
     entity_description: CpmsConnectorSensorDescription
 

@@ -21,6 +21,7 @@ class StoredState:
     """The part of the account's state that survives a restart."""
 
     webhooks_confirmed: bool = False
+    last_webhook: datetime | None = None
     sessions: dict[str, Session] = field(default_factory=dict)
     current_limits: dict[str, float] = field(default_factory=dict)
 
@@ -53,6 +54,7 @@ class SessionStore:
         }
         self._state = StoredState(
             webhooks_confirmed=bool(data.get("webhooks_confirmed")),
+            last_webhook=_datetime(data.get("last_webhook")),
             sessions=sessions,
             current_limits=limits,
         )
@@ -70,11 +72,16 @@ class SessionStore:
         """The current limit last set on the connector."""
         return self._state.current_limits.get(connector_id)
 
-    def confirm_webhooks(self) -> None:
-        """A verified webhook arrived: push works."""
-        if not self._state.webhooks_confirmed:
-            self._state.webhooks_confirmed = True
-            self._schedule_save()
+    @property
+    def last_webhook(self) -> datetime | None:
+        """When the last verified webhook arrived."""
+        return self._state.last_webhook
+
+    def confirm_webhook(self, when: datetime) -> None:
+        """A verified webhook arrived: push works, and this is the last one."""
+        self._state.webhooks_confirmed = True
+        self._state.last_webhook = when
+        self._schedule_save()
 
     def save_session(self, connector_id: str, session: Session) -> None:
         """Remember the connector's session, with the references needed to stop it."""
@@ -112,6 +119,7 @@ class SessionStore:
 def _state_to_dict(state: StoredState) -> dict[str, Any]:
     return {
         "webhooks_confirmed": state.webhooks_confirmed,
+        "last_webhook": _iso(state.last_webhook),
         "sessions": {cid: _session_to_dict(s) for cid, s in state.sessions.items()},
         "current_limits": state.current_limits,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -36,6 +37,8 @@ async def async_setup_entry(
 
 class CpmsChargingSwitch(CpmsConnectorEntity, SwitchEntity):
     """Shows the commanded state while the cloud confirms, so it does not bounce back."""
+
+    _platform = Platform.SWITCH
 
     _attr_translation_key = "charging"
 

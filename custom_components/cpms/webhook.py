@@ -19,6 +19,7 @@ from .api import (
     WebhookSignatureError,
     WebhookUnknownStationError,
 )
+from .data import Refusal
 
 if TYPE_CHECKING:
     from .coordinator import CpmsCoordinator
@@ -75,12 +76,15 @@ def get_webhook_handler(decoder: WebhookDecoder, coordinator: CpmsCoordinator) -
             events = decoder.decode(body, request.headers)
         except WebhookSignatureError as err:
             _LOGGER.warning("Refused a webhook with a bad signature: %s", err)
+            coordinator.async_handle_refusal(Refusal.SIGNATURE)
             return web.Response(status=HTTPStatus.UNAUTHORIZED)
         except WebhookUnknownStationError as err:
             _LOGGER.warning("Refused a webhook for an unknown station: %s", err)
+            coordinator.async_handle_refusal(Refusal.UNKNOWN_STATION)
             return web.Response(status=HTTPStatus.FORBIDDEN)
         except WebhookError as err:
             _LOGGER.warning("Refused a malformed webhook: %s", err)
+            coordinator.async_handle_refusal(Refusal.MALFORMED)
             return web.Response(status=HTTPStatus.BAD_REQUEST)
         coordinator.async_handle_events(events)
         return web.Response(status=HTTPStatus.OK)
