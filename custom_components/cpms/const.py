@@ -10,8 +10,15 @@ CONF_BASE_URL: Final = "base_url"
 CONF_ADVANCED: Final = "advanced"
 CONF_USER_ID: Final = "user_id"
 CONF_WEBHOOK_SECRET: Final = "webhook_secret"  # noqa: S105 (a key, not a secret)
+CONF_REMOVE_WEBHOOK_SECRET: Final = "remove_webhook_secret"  # noqa: S105 (a key)
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
 CONF_SAFETY_REFRESH: Final = "safety_refresh_minutes"
+CONF_STATIONS: Final = "stations"
+CONF_EXCLUDED_STATIONS: Final = "excluded_stations"
+CONF_ADD_NEW_STATIONS: Final = "add_new_stations"
+
+# Accounts with more stations than this choose which ones to add; smaller ones get them all.
+HANDFUL_OF_STATIONS: Final = 5
 
 DEFAULT_SAFETY_REFRESH_MINUTES: Final = 15
 # Refresh active sessions this often until a first webhook proves that push works.
@@ -27,7 +34,9 @@ EVENT_SESSION_ENDED: Final = f"{DOMAIN}_session_ended"
 
 # The issue's id; its text (translation key) says whether nothing arrived or why it was refused.
 ISSUE_WEBHOOKS_NOT_ARRIVING: Final = "webhooks_not_arriving"
-ISSUE_WEBHOOKS_REFUSED: Final = "webhooks_refused"
+ISSUE_NEW_STATIONS: Final = "new_stations"
+# Raised when eDRV deliveries fail their signature; its fix asks for the secret.
+ISSUE_WEBHOOK_SECRET: Final = "wrong_webhook_secret"  # noqa: S105 (a key, not a secret)
 
 # Markdown: in code spans, so that the `*` of a wildcard is not read as emphasis.
 EDRV_WEBHOOK_EVENTS: Final = (

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Collection, Iterable
-from dataclasses import replace
+from collections.abc import Awaitable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 import logging
+import time
 from typing import cast
 
 from homeassistant.config_entries import ConfigEntry
@@ -38,11 +39,10 @@ from .const import (
     CONF_SAFETY_REFRESH,
     DEFAULT_SAFETY_REFRESH_MINUTES,
     DOMAIN,
-    EDRV_WEBHOOK_EVENTS,
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
+    ISSUE_NEW_STATIONS,
     ISSUE_WEBHOOKS_NOT_ARRIVING,
-    ISSUE_WEBHOOKS_REFUSED,
     START_DEADLINE,
     STATION_RELIST_COOLDOWN,
     STOP_DEADLINE,
@@ -51,16 +51,29 @@ from .const import (
 from .data import ConnectorState, CpmsData, Deliveries, Refusal
 from .devices import async_sync_devices
 from .errors import error_from_cpms, translated_error
+from .listing import async_take_listing
 from .merge import RANK, combine, same_session
 from .providers import PROVIDER_NAMES
+from .selection import StationSelection
 from .store import SessionStore
 
 _LOGGER = logging.getLogger(__name__)
 
 type CpmsConfigEntry = ConfigEntry[CpmsCoordinator]
 
+
+@dataclass(frozen=True, slots=True)
+class RefusedDelivery:
+    """The last delivery refused for its signature: a new secret can be checked against it."""
+
+    body: bytes
+    headers: dict[str, str]
+    received: float = field(default_factory=time.time)
+
+
 _PENDING_START = frozenset({SessionStatus.REQUESTED, SessionStatus.CREATED})
 _SEEN_EVENTS_KEPT = 1024
+_OFFERED_NAMES_SHOWN = 10
 
 
 class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
@@ -94,6 +107,13 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self.station_device_ids: dict[str, str] = {}
         self.data = CpmsData()
         self.deliveries = Deliveries()
+        self.selection = StationSelection.from_options(entry.options)
+        # New stations that the selection leaves to the user, asked about in a repair issue.
+        self.offered_stations: list[Station] = []
+        self.refused_signature: RefusedDelivery | None = None
+        # Every station of the account, and those of them the selection leaves out.
+        self._account_stations: frozenset[str] = frozenset()
+        self._hidden_stations: frozenset[str] = frozenset()
         self._store = store
         self._stations_listed = False
         self._refreshed_once = False
@@ -105,7 +125,6 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._active: set[str] = set()
         # A restart may have kept the issue; after one deletion it is known to be gone.
         self._issue_may_exist = True
-        self._issue_raised = False
         self._key_listeners: dict[str, list[CALLBACK_TYPE]] = {}
         self._station_listeners: list[CALLBACK_TYPE] = []
         self._changed: set[str] = set()
@@ -130,7 +149,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         """List stations once, then reconcile active sessions with the cloud."""
         try:
             if not self._stations_listed:
-                self._set_stations(await self.client.async_get_stations())
+                stations = async_take_listing(self.hass, self.config_entry.unique_id)
+                self._set_stations(stations or await self.client.async_get_stations())
             active = await self.client.async_get_active_sessions()
             moved = await self._async_reconcile(active)
         except CpmsAuthenticationError as err:
@@ -184,7 +204,17 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     # Stations and connectors
 
     def _set_stations(self, stations: Iterable[Station]) -> None:
-        """Replace the station list, keeping the session of every known connector."""
+        """Replace the station list, keeping the session of every known connector.
+
+        Stations the selection leaves out get no state and no devices; their events are ignored.
+        """
+        listed = list(stations)
+        self._account_stations = frozenset(station.id for station in listed)
+        shown = [station for station in listed if self.selection.shows(station.id)]
+        self._hidden_stations = self._account_stations - {station.id for station in shown}
+        offered = set(self.selection.offered(self._account_stations))
+        self._offer_stations([station for station in listed if station.id in offered])
+        stations = shown
         old = self.data.connectors
         self.data.stations = {station.id: station for station in stations}
         self.data.connectors = {}
@@ -230,10 +260,41 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self.async_update_listeners()
 
     def station_ids(self) -> Collection[str]:
-        """Stations on the account now; Thor's decoder refuses any other."""
-        return self.data.stations.keys()
+        """Stations on the account now, shown or not; Thor's decoder refuses any other."""
+        return self._account_stations
+
+    def _offer_stations(self, offered: list[Station]) -> None:
+        """Ask about new stations in a repair issue whose fix adds them; none, no issue."""
+        self.offered_stations = offered
+        issue_id = f"{ISSUE_NEW_STATIONS}_{self.config_entry.entry_id}"
+        if not offered:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        names = [station.name for station in offered[:_OFFERED_NAMES_SHOWN]]
+        if len(offered) > _OFFERED_NAMES_SHOWN:
+            names.append(f"+{len(offered) - _OFFERED_NAMES_SHOWN}")
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            data={"entry_id": self.config_entry.entry_id},
+            is_fixable=True,
+            is_persistent=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_NEW_STATIONS,
+            translation_placeholders={
+                "title": self.config_entry.title,
+                "count": str(len(offered)),
+                "stations": ", ".join(names),
+            },
+        )
 
     # Push
+
+    @callback
+    def note_refused_signature(self, body: bytes, headers: Mapping[str, str]) -> None:
+        """Keep the last delivery refused for its signature, to check a new secret against."""
+        self.refused_signature = RefusedDelivery(body, dict(headers))
 
     @callback
     def async_handle_events(self, events: Iterable[Event]) -> None:
@@ -243,7 +304,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._changed.add(self.config_entry.entry_id)
         self._store.confirm_webhook(self.data.last_webhook)
         if self._issue_may_exist:
-            self._issue_may_exist = self._issue_raised = False
+            self._issue_may_exist = False
             ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
         for event in events:
             if event.event_id in self._seen_events:
@@ -260,7 +321,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
 
     def _apply_event(self, event: Event) -> None:
         if event.station_id not in self.data.stations:
-            self._async_relist_stations()
+            if event.station_id not in self._hidden_stations:
+                self._async_relist_stations()
             return
         match event:
             case SessionEvent(session=session):
@@ -400,7 +462,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         for session in active:
             state = self.data.connectors.get(session.connector_id)
             if state is None:
-                self._async_relist_stations()
+                if session.station_id not in self._hidden_stations:
+                    self._async_relist_stations()
                 continue
             listed.add(session.connector_id)
             moved |= self._merge(state, session)
@@ -478,33 +541,31 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
 
     @callback
     def async_handle_refusal(self, reason: Refusal) -> None:
-        """Count a refused delivery; a raised repair issue then says why they are refused."""
+        """Count a refused delivery: the repair issue's fix says how many, and why."""
         self.deliveries.refuse(reason)
-        if self._issue_raised:
-            self._raise_webhook_issue()
 
     def _raise_webhook_issue(self) -> None:
-        """Say that webhooks are missing: none arrived, or they arrived and were refused."""
-        self._issue_may_exist = self._issue_raised = True
-        deliveries = self.deliveries
-        if deliveries.refused_in_a_row and deliveries.last_refusal is not None:
-            key = f"{ISSUE_WEBHOOKS_REFUSED}_{deliveries.last_refusal}"
-        else:
-            key = f"{ISSUE_WEBHOOKS_NOT_ARRIVING}_{self.client.provider}"
+        self._issue_may_exist = True
         ir.async_create_issue(
             self.hass,
             DOMAIN,
             self._issue_id,
-            is_fixable=False,
+            data={"entry_id": self.config_entry.entry_id},
+            is_fixable=True,
             severity=ir.IssueSeverity.WARNING,
-            translation_key=key,
+            translation_key=ISSUE_WEBHOOKS_NOT_ARRIVING,
             translation_placeholders={
                 "title": self.config_entry.title,
                 "url": self.webhook_url or "-",
-                "count": str(deliveries.refused_in_a_row),
-                "events": EDRV_WEBHOOK_EVENTS,
             },
         )
+
+    @callback
+    def async_expect_webhooks(self, webhook_url: str) -> None:
+        """The user set the webhook up again: read often until a webhook proves it works."""
+        self.webhook_url = webhook_url
+        self._store.expect_webhooks()
+        self._update_schedule()
 
     # Commands
 

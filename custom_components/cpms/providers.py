@@ -23,6 +23,8 @@ from .const import CONF_BASE_URL, CONF_WEBHOOK_SECRET
 
 PROVIDER_NAMES = {Provider.EDRV: "eDRV", Provider.THOR: "Thor"}
 DEFAULT_BASE_URLS = {Provider.EDRV: EDRV_BASE_URL, Provider.THOR: THOR_BASE_URL}
+# Long enough for a cellular station's command to come back through the cloud.
+REQUEST_TIMEOUT_S = 30.0
 
 
 def create_client(
@@ -32,8 +34,14 @@ def create_client(
     session = async_get_clientsession(hass)
     base_url = data.get(CONF_BASE_URL) or DEFAULT_BASE_URLS[provider]
     if provider is Provider.EDRV:
-        return EdrvClient(session, data[CONF_API_KEY], base_url=base_url, user_id=user_id)
-    return ThorClient(session, data[CONF_API_KEY], base_url=base_url)
+        return EdrvClient(
+            session,
+            data[CONF_API_KEY],
+            base_url=base_url,
+            user_id=user_id,
+            timeout_s=REQUEST_TIMEOUT_S,
+        )
+    return ThorClient(session, data[CONF_API_KEY], base_url=base_url, timeout_s=REQUEST_TIMEOUT_S)
 
 
 def create_decoder(

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
+# The largest delivery either cloud sends is a few KiB; anything far bigger is refused unread.
+MAX_BODY_BYTES = 64 * 1024
+_CHUNK_BYTES = 16 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class WebhookUrl:
@@ -71,11 +75,16 @@ def get_webhook_handler(decoder: WebhookDecoder, coordinator: CpmsCoordinator) -
         hass: HomeAssistant, webhook_id: str, request: web.Request
     ) -> web.Response:
         """Answer fast with an empty 200; refuse what fails verification with a 4xx."""
-        body = await request.read()
+        body = await _async_read_body(request)
+        if body is None:
+            _LOGGER.warning("Refused a webhook larger than %d bytes", MAX_BODY_BYTES)
+            coordinator.async_handle_refusal(Refusal.MALFORMED)
+            return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         try:
             events = decoder.decode(body, request.headers)
         except WebhookSignatureError as err:
             _LOGGER.warning("Refused a webhook with a bad signature: %s", err)
+            coordinator.note_refused_signature(body, request.headers)
             coordinator.async_handle_refusal(Refusal.SIGNATURE)
             return web.Response(status=HTTPStatus.UNAUTHORIZED)
         except WebhookUnknownStationError as err:
@@ -90,3 +99,15 @@ def get_webhook_handler(decoder: WebhookDecoder, coordinator: CpmsCoordinator) -
         return web.Response(status=HTTPStatus.OK)
 
     return async_handle_webhook
+
+
+async def _async_read_body(request: web.Request) -> bytes | None:
+    """The body, or None once it passes the limit: a big body is never held whole."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(_CHUNK_BYTES):
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return None
+    return bytes(body)

@@ -1,12 +1,17 @@
-"""What the user is told about webhooks: when the last came, how many were refused and why."""
+"""What the user is told about webhooks: when the last came, how many were refused and why.
+
+The repair issue's fix says which: nothing arrived (the provider's steps), or deliveries
+arrived and were refused, how many in a row and for what.
+"""
 
 from __future__ import annotations
 
 import json
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.const import SERVICE_TURN_ON, STATE_UNKNOWN
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
@@ -25,11 +30,21 @@ async def _start_unconfirmed(account: Account, freezer: FrozenDateTimeFactory) -
     await account.pass_time(freezer, 151)
 
 
-def _issue(account: Account) -> ir.IssueEntry:
+async def _fix(account: Account) -> tuple[str, dict[str, str]]:
+    """Open the repair issue's fix, as the user would: the step it shows, and its text's values.
+
+    The flow is left open, as a user reading it would; the issue stays.
+    """
     issue = account.webhook_issue()
     assert issue is not None
-    assert issue.translation_placeholders is not None
-    return issue
+    flows = repairs_flow_manager(account.hass)
+    assert flows is not None
+    result = await flows.async_init("cpms", context={"issue_id": issue.issue_id})
+    assert result["type"] is FlowResultType.FORM
+    placeholders = result["description_placeholders"]
+    assert placeholders is not None
+    flows.async_abort(result["flow_id"])
+    return str(result["step_id"]), dict(placeholders)
 
 
 async def _post(account: Account, client_factory: ClientSessionGenerator, body: bytes) -> int:
@@ -43,14 +58,12 @@ async def _post(account: Account, client_factory: ClientSessionGenerator, body: 
 async def test_nothing_arrived(
     setup_account: SetupAccount, freezer: FrozenDateTimeFactory, provider: str
 ) -> None:
-    """No delivery at all: the issue says so, with the URL and this provider's steps only."""
+    """No delivery at all: the fix says so, with the URL and this provider's steps only."""
     account = await setup_account(provider)
     account.sim.faults.webhook_drop = 1000
     await _start_unconfirmed(account, freezer)
-    issue = _issue(account)
-    assert issue.translation_key == f"webhooks_not_arriving_{provider}"
-    placeholders = issue.translation_placeholders
-    assert placeholders is not None
+    step, placeholders = await _fix(account)
+    assert step == f"webhook_{provider}"
     assert placeholders["title"] == account.entry.title
     assert placeholders["url"] == account.entry.runtime_data.webhook_url
 
@@ -61,7 +74,7 @@ async def test_refused_for_their_signature(
     hass_client_no_auth: ClientSessionGenerator,
     hass_client: ClientSessionGenerator,
 ) -> None:
-    """Deliveries signed with another secret: the issue counts them and says why."""
+    """Deliveries signed with another secret: the fix counts them and says why."""
     account = await setup_account("edrv")
     account.sim.faults.webhook_drop = 1000
     body = json.dumps({"_id": "evt-1", "type": "session.updated", "data": {}}).encode()
@@ -71,10 +84,8 @@ async def test_refused_for_their_signature(
         response = await client.post(account.webhook_path, data=body, headers=signed_otherwise)
         assert response.status == 401
     await _start_unconfirmed(account, freezer)
-    issue = _issue(account)
-    assert issue.translation_key == "webhooks_refused_signature"
-    placeholders = issue.translation_placeholders
-    assert placeholders is not None
+    step, placeholders = await _fix(account)
+    assert step == "refused_signature"
     assert placeholders["count"] == "2"
 
     diagnostics = await get_diagnostics_for_config_entry(account.hass, hass_client, account.entry)
@@ -92,23 +103,20 @@ async def test_issue_says_why_once_they_are_refused(
     hass_client_no_auth: ClientSessionGenerator,
     hass_client: ClientSessionGenerator,
 ) -> None:
-    """Raised while nothing arrived, the issue changes its text when refused ones come."""
+    """Raised while nothing arrived, the fix tells of refused deliveries once they come."""
     account = await setup_account("thor")
     account.sim.faults.webhook_drop = 1000
     await _start_unconfirmed(account, freezer)
-    assert _issue(account).translation_key == "webhooks_not_arriving_thor"
+    assert (await _fix(account))[0] == "webhook_thor"
 
     # Another account's notifications, delivered here, and one that is not JSON.
     other = json.dumps({"type": "start", "accepted": True, "chargebox": "not-ours"}).encode()
     assert await _post(account, hass_client_no_auth, other) == 403
-    issue = _issue(account)
-    assert issue.translation_key == "webhooks_refused_unknown_station"
-    assert issue.translation_placeholders == {
-        **(issue.translation_placeholders or {}),
-        "count": "1",
-    }
+    step, placeholders = await _fix(account)
+    assert (step, placeholders["count"]) == ("refused_unknown_station", "1")
     assert await _post(account, hass_client_no_auth, b"{not json") == 400
-    assert _issue(account).translation_key == "webhooks_refused_malformed"
+    step, placeholders = await _fix(account)
+    assert (step, placeholders["count"]) == ("refused_malformed", "2")
 
     diagnostics = await get_diagnostics_for_config_entry(account.hass, hass_client, account.entry)
     deliveries = diagnostics["deliveries"]
