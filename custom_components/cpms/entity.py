@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from asyncio import Semaphore
 from collections.abc import Callable, Iterable, Sequence
 
-from homeassistant.const import Platform
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import ChildDeviceInfo, DeviceInfo
 from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback, EntityPlatform
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import slugify
 
@@ -93,8 +93,6 @@ class CpmsConnectorEntity(CpmsEntity):
     `key` is the entity's English name in snake case (a test holds translations to it).
     """
 
-    _platform: Platform
-
     def __init__(self, coordinator: CpmsCoordinator, connector_id: str, key: str) -> None:
         """Identify the entity by connector and key."""
         super().__init__(coordinator, connector_id)
@@ -110,10 +108,20 @@ class CpmsConnectorEntity(CpmsEntity):
             name=name,
             parent_device_id=coordinator.station_device_ids[connector.station_id],
         )
-        # Home Assistant would prefix the child's name with its parent's, repeating the
-        # station; a new entity gets the id an earlier device name gave ("garage_connector_1_
-        # charging"), while an entity already registered keeps its own.
-        self.entity_id = f"{self._platform}.{slugify(f'{name} {key}')}"
+        self._object_id = slugify(f"{name} {key}")
+
+    @callback
+    def add_to_platform_start(
+        self, hass: HomeAssistant, platform: EntityPlatform, parallel_updates: Semaphore | None
+    ) -> None:
+        """Suggest the entity id before Home Assistant derives one.
+
+        It would prefix the child device's name with its parent's, repeating the station: a new
+        entity gets the id an earlier device name gave ("garage_connector_1_charging"), while an
+        entity already registered keeps its own.
+        """
+        self.entity_id = f"{platform.domain}.{self._object_id}"
+        super().add_to_platform_start(hass, platform, parallel_updates)
 
     @property
     def state_data(self) -> ConnectorState:

@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberMode
-from homeassistant.const import Platform, UnitOfElectricCurrent
+from homeassistant.const import UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import Connector
 from .coordinator import CpmsConfigEntry, CpmsCoordinator
 from .entity import CpmsConnectorEntity, async_add_dynamic_entities
+from .limit import MIN_CURRENT_A, max_current
 
 PARALLEL_UPDATES = 1
-
-# IEC 61851 charging needs at least 6 A; a connector's rating caps it, else a common 32 A.
-MIN_CURRENT_A = 6
-DEFAULT_MAX_CURRENT_A = 32
-# eDRV rates connectors in kW only: above what one phase carries (32 A at 230 V), three phases.
-VOLTAGE_V = 230
-SINGLE_PHASE_MAX_KW = 7.4
-
-
-def rated_current(connector: Connector) -> float:
-    """The connector's rated current: as reported, else from its power (11 kW: 16 A)."""
-    if connector.max_current_a:
-        return connector.max_current_a
-    if connector.max_power_kw:
-        phases = 3 if connector.max_power_kw > SINGLE_PHASE_MAX_KW else 1
-        return max(MIN_CURRENT_A, round(connector.max_power_kw * 1000 / (VOLTAGE_V * phases)))
-    return DEFAULT_MAX_CURRENT_A
 
 
 async def async_setup_entry(
@@ -50,8 +33,6 @@ async def async_setup_entry(
 class CpmsCurrentLimit(CpmsConnectorEntity, NumberEntity):
     """Limits the running session, or the connector's default when nothing charges."""
 
-    _platform = Platform.NUMBER
-
     # Not a configuration entity: automations move it while a session runs. A box shows the
     # value, which a slider on the device page does not.
     _attr_device_class = NumberDeviceClass.CURRENT
@@ -72,13 +53,14 @@ class CpmsCurrentLimit(CpmsConnectorEntity, NumberEntity):
     @property
     def native_max_value(self) -> float:
         """The connector's rated current."""
-        return rated_current(self.state_data.connector)
+        return max_current(self.state_data.connector)
 
     @property
     def native_value(self) -> float | None:
-        """The limit last set from Home Assistant; unknown before."""
-        return self.state_data.current_limit
+        """The limit asked for from Home Assistant, even while it waits; unknown before."""
+        state = self.state_data
+        return state.current_limit if state.requested_limit is None else state.requested_limit
 
     async def async_set_native_value(self, value: float) -> None:
-        """Send the limit; the station's refusal arrives later and reverts it."""
+        """Ask for the limit, paced; the station's refusal arrives later and reverts it."""
         await self.coordinator.async_set_current_limit(self.connector_id, value)

@@ -24,10 +24,11 @@ class StoredState:
     last_webhook: datetime | None = None
     sessions: dict[str, Session] = field(default_factory=dict)
     current_limits: dict[str, float] = field(default_factory=dict)
+    meters: dict[str, float] = field(default_factory=dict)
 
 
 class SessionStore:
-    """Keeps the last session and current limit of every connector, and whether push works.
+    """Keeps each connector's last session, limit and meter reading, and whether push works.
 
     Every change saves itself a few seconds later, so a burst of meter values is one write.
     """
@@ -39,6 +40,10 @@ class SessionStore:
         )
         self._state = StoredState()
         self._save_pending = False
+        # Each session as saved, rebuilt only when it changed: a save of a large account then
+        # costs what changed since the last one, not every connector again.
+        self._saved_sessions: dict[str, dict[str, Any]] = {}
+        self._changed_sessions: set[str] = set()
 
     async def async_load(self) -> None:
         """Read the stored state; unreadable entries are dropped, not fatal."""
@@ -52,12 +57,20 @@ class SessionStore:
             for connector_id, amps in (data.get("current_limits") or {}).items()
             if isinstance(amps, int | float)
         }
+        meters = {
+            connector_id: float(wh)
+            for connector_id, wh in (data.get("meters") or {}).items()
+            if isinstance(wh, int | float)
+        }
         self._state = StoredState(
             webhooks_confirmed=bool(data.get("webhooks_confirmed")),
             last_webhook=_datetime(data.get("last_webhook")),
             sessions=sessions,
             current_limits=limits,
+            meters=meters,
         )
+        self._saved_sessions = {}
+        self._changed_sessions = set(sessions)
 
     @property
     def webhooks_confirmed(self) -> bool:
@@ -83,6 +96,10 @@ class SessionStore:
         self._state.last_webhook = when
         self._schedule_save()
 
+    def meter(self, connector_id: str) -> float | None:
+        """The connector's last meter register reading shown, in Wh."""
+        return self._state.meters.get(connector_id)
+
     def expect_webhooks(self) -> None:
         """The webhook setup was changed: push is unproven until the next webhook."""
         if self._state.webhooks_confirmed:
@@ -92,6 +109,7 @@ class SessionStore:
     def save_session(self, connector_id: str, session: Session) -> None:
         """Remember the connector's session, with the references needed to stop it."""
         self._state.sessions[connector_id] = session
+        self._changed_sessions.add(connector_id)
         self._schedule_save()
 
     def save_current_limit(self, connector_id: str, amps: float | None) -> None:
@@ -102,6 +120,11 @@ class SessionStore:
             self._state.current_limits[connector_id] = amps
         self._schedule_save()
 
+    def save_meter(self, connector_id: str, wh: float) -> None:
+        """Remember the connector's meter register reading."""
+        self._state.meters[connector_id] = wh
+        self._schedule_save()
+
     def _schedule_save(self) -> None:
         # One pending save at a time: rescheduling at every meter value would put it off forever.
         if not self._save_pending:
@@ -110,25 +133,25 @@ class SessionStore:
 
     def _data_to_save(self) -> dict[str, Any]:
         self._save_pending = False
-        return _state_to_dict(self._state)
+        sessions = self._state.sessions
+        for connector_id in self._changed_sessions:
+            self._saved_sessions[connector_id] = _session_to_dict(sessions[connector_id])
+        self._changed_sessions.clear()
+        return {
+            "webhooks_confirmed": self._state.webhooks_confirmed,
+            "last_webhook": _iso(self._state.last_webhook),
+            "sessions": dict(self._saved_sessions),
+            "current_limits": dict(self._state.current_limits),
+            "meters": dict(self._state.meters),
+        }
 
     async def async_save(self) -> None:
         """Save now, replacing any pending delayed save."""
-        self._save_pending = False
-        await self._store.async_save(_state_to_dict(self._state))
+        await self._store.async_save(self._data_to_save())
 
     async def async_remove(self) -> None:
         """Delete the file when the entry is removed."""
         await self._store.async_remove()
-
-
-def _state_to_dict(state: StoredState) -> dict[str, Any]:
-    return {
-        "webhooks_confirmed": state.webhooks_confirmed,
-        "last_webhook": _iso(state.last_webhook),
-        "sessions": {cid: _session_to_dict(s) for cid, s in state.sessions.items()},
-        "current_limits": state.current_limits,
-    }
 
 
 def _session_to_dict(session: Session) -> dict[str, Any]:

@@ -169,6 +169,7 @@ def test_meters_in_base_units() -> None:
         connector_id=CONNECTOR,
         ref=SessionRef(thor_id_tag="API-7f3a"),
         energy_wh=2450.0,  # the session's kwh field, not the absolute register
+        meter_wh=24.5,  # the register, for the lifetime sensor
         power_w=7400.0,
         current_a=32.0,
         soc=61.0,

@@ -4,7 +4,7 @@ Nothing here imports Home Assistant; every client takes an injected
 aiohttp.ClientSession that its caller owns.
 """
 
-from .client import CpmsClient, CurrentLimitClient, WebhookDecoder
+from .client import CpmsClient, CurrentLimitClient, SessionTargetClient, WebhookDecoder
 from .edrv import EdrvClient, EdrvWebhookDecoder
 from .errors import (
     CpmsAuthenticationError,
@@ -68,6 +68,7 @@ __all__ = [
     "SessionEvent",
     "SessionRef",
     "SessionStatus",
+    "SessionTargetClient",
     "Station",
     "StationOnlineEvent",
     "ThorClient",

@@ -78,6 +78,7 @@ class Capabilities:
     cost: bool
     current_limit: bool
     session_lookup: bool
+    session_targets: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -162,7 +163,10 @@ class SessionRef:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Session:
-    """A charging session. A field left None was not reported, not zero."""
+    """A charging session. A field left None was not reported, not zero.
+
+    `meter_wh` is the connector's meter register (lifetime), not the session's energy.
+    """
 
     id: str
     station_id: str
@@ -170,6 +174,7 @@ class Session:
     status: SessionStatus
     ref: SessionRef = field(default_factory=SessionRef)
     energy_wh: float | None = None
+    meter_wh: float | None = None
     power_w: float | None = None
     current_a: float | None = None
     soc: float | None = None
@@ -216,6 +221,7 @@ class MeterValuesEvent(Event):
     connector_id: str
     ref: SessionRef = field(default_factory=SessionRef)
     energy_wh: float | None = None
+    meter_wh: float | None = None
     power_w: float | None = None
     current_a: float | None = None
     soc: float | None = None

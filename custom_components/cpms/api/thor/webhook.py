@@ -174,9 +174,10 @@ def _meters(payload: dict[str, object], event_id: str, station_id: str) -> Event
         by_measurand.setdefault(measurand, []).append(
             (value, folded(meter.get("phase")), meter.get("uom"))
         )
+    register = _total(by_measurand.get(_ENERGY), energy_wh, "Wh")
     energy = to_float(payload.get("kwh"))
     if energy is None:
-        energy = _total(by_measurand.get(_ENERGY), energy_wh, "Wh")
+        energy = register
     power = _total(by_measurand.get(_POWER), power_w, "W")
     current = [value for value, _, _ in by_measurand.get(_CURRENT, [])]
     soc = [value for value, _, _ in by_measurand.get(_SOC, [])]
@@ -187,6 +188,7 @@ def _meters(payload: dict[str, object], event_id: str, station_id: str) -> Event
         connector_id=connector_id(station_id, number),
         ref=SessionRef(thor_id_tag=to_str(payload.get("idTag"))),
         energy_wh=energy,
+        meter_wh=register,
         power_w=power,
         current_a=max(current, default=None),
         soc=soc[0] if soc else None,
