@@ -30,6 +30,7 @@ class StoredState:
     webhooks_confirmed: bool = False
     # eDRV deliveries were signed over their timestamp: the weaker variants are refused.
     signatures_timestamped: bool = False
+    last_webhook: datetime | None = None
     sessions: dict[str, Session] = field(default_factory=dict)
     current_limits: dict[str, float] = field(default_factory=dict)
     # Which of the events of each connector's session were fired ("started", "ended").
@@ -85,6 +86,7 @@ class SessionStore:
         self._state = StoredState(
             webhooks_confirmed=bool(data.get("webhooks_confirmed")),
             signatures_timestamped=bool(data.get("signatures_timestamped")),
+            last_webhook=_datetime(data.get("last_webhook")),
             sessions=sessions,
             current_limits=limits,
             announced=announced,
@@ -108,15 +110,20 @@ class SessionStore:
         """The current limit last set on the connector."""
         return self._state.current_limits.get(connector_id)
 
+    @property
+    def last_webhook(self) -> datetime | None:
+        """When the last verified webhook arrived."""
+        return self._state.last_webhook
+
+    def confirm_webhook(self, when: datetime) -> None:
+        """A verified webhook arrived: push works, and this is the last one."""
+        self._state.webhooks_confirmed = True
+        self._state.last_webhook = when
+        self._schedule_save()
+
     def meter(self, connector_id: str) -> float | None:
         """The connector's last meter register reading shown, in Wh."""
         return self._state.meters.get(connector_id)
-
-    def confirm_webhooks(self) -> None:
-        """A verified webhook arrived: push works."""
-        if not self._state.webhooks_confirmed:
-            self._state.webhooks_confirmed = True
-            self._schedule_save()
 
     @property
     def signatures_timestamped(self) -> bool:
@@ -208,6 +215,7 @@ class SessionStore:
         return {
             "webhooks_confirmed": self._state.webhooks_confirmed,
             "signatures_timestamped": self._state.signatures_timestamped,
+            "last_webhook": _iso(self._state.last_webhook),
             "sessions": dict(self._saved_sessions),
             "current_limits": dict(self._state.current_limits),
             "meters": dict(self._state.meters),
