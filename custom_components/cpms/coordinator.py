@@ -787,10 +787,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             is_fixable=True,
             severity=ir.IssueSeverity.WARNING,
             translation_key=ISSUE_WEBHOOKS_NOT_ARRIVING,
-            translation_placeholders={
-                "title": self.config_entry.title,
-                "url": self.webhook_url or "-",
-            },
+            # Not the URL: for Thor its webhook id is the only credential. The fix shows it.
+            translation_placeholders={"title": self.config_entry.title},
         )
 
     @callback
