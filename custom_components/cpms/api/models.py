@@ -211,11 +211,16 @@ class StationOnlineEvent(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MeterValuesEvent(Event):
-    """Live meter values of the session running on a connector."""
+    """Live meter values of the session running on a connector.
+
+    `energy_wh` is the session's energy; `register_wh` the meter's absolute reading, from which
+    the session's energy is its rise since the session began, when `energy_wh` is missing.
+    """
 
     connector_id: str
     ref: SessionRef = field(default_factory=SessionRef)
     energy_wh: float | None = None
+    register_wh: float | None = None
     power_w: float | None = None
     current_a: float | None = None
     soc: float | None = None
