@@ -1,13 +1,16 @@
 """Prepare a Home Assistant config dir for the demo and the browser test, with HA's own tools.
 
-prepare CONFIG --username U --password P
-    Create the owner through the Home Assistant auth provider and mark onboarding done, with
-    Home Assistant's storage helpers (Home Assistant must not be running).
+prepare CONFIG --port N --username U --password P
+    Create the owner through the Home Assistant auth provider, mark onboarding done and set the
+    HTTP port, with Home Assistant's storage helpers (Home Assistant must not be running). Run
+    again, it only moves Home Assistant to the given port.
 add-account --ha URL --username U --password P --provider P --simulator URL --api-key K
     Log in through the login flow, add the simulated account through the config flow API,
     and point the simulator's webhooks at Home Assistant.
-wire CONFIG --ha URL --simulator URL
-    Point the simulator's webhooks at the accounts already configured (a restarted demo).
+wire CONFIG --ha URL --username U --password P --simulator URL --edrv-key K --thor-key K
+    A restarted demo: find the demo's own accounts by their keys (accounts added by hand keep
+    their wiring), point them at the simulator's address through the reconfigure flow if it
+    moved, and the simulator's webhooks at them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import asyncio
 import json
 import logging
 from pathlib import Path
+import re
 import sys
 from typing import Any
 
@@ -37,7 +41,9 @@ homeassistant:
   currency: EUR
   country: NL
   internal_url: http://127.0.0.1:{port}
+automation: !include automations.yaml
 config:
+energy:
 frontend:
 history:
 logger:
@@ -58,9 +64,18 @@ def write_configuration(config: Path, port: int) -> None:
     link = custom / "cpms"
     if not link.exists():
         link.symlink_to(Path(__file__).resolve().parent.parent / "custom_components" / "cpms")
+    automations = config / "automations.yaml"
+    if not automations.exists():
+        automations.write_text("[]\n", encoding="utf-8")
     target = config / "configuration.yaml"
     if not target.exists():
         target.write_text(CONFIGURATION.format(port=port), encoding="utf-8")
+        return
+    # A run on another port: the internal URL follows, the rest stays as the user left it.
+    text = target.read_text(encoding="utf-8")
+    moved = re.sub(r"(internal_url: http://127\.0\.0\.1:)\d+", lambda m: f"{m[1]}{port}", text)
+    if moved != text:
+        target.write_text(moved, encoding="utf-8")
 
 
 async def prepare(config: Path, port: int, username: str, password: str) -> None:
@@ -92,7 +107,8 @@ async def prepare(config: Path, port: int, username: str, password: str) -> None
     # As if confirmed in Settings > System > Network: loopback only, on the demo's port.
     http = HTTPConfigStore(hass)
     await http.async_migrate_yaml({"server_host": ["127.0.0.1"], "server_port": port})
-    await http.async_promote_pending()
+    if http.pending is not None:
+        await http.async_promote_pending()
     logging.getLogger("homeassistant.core").setLevel(logging.WARNING)
     await hass.async_stop()
 
@@ -172,15 +188,51 @@ async def add_account(
         await _set_webhook(session, simulator, provider, url)
 
 
-async def wire(config: Path, ha: str, simulator: str) -> None:
-    """Point the simulator at the webhooks of the accounts configured earlier."""
+def demo_entries(config: Path, keys: dict[str, str]) -> list[dict[str, Any]]:
+    """The demo's own accounts: those with the simulator's keys, one per provider."""
     entries = json.loads((config / ".storage" / "core.config_entries").read_text("utf-8"))
+    return [
+        entry
+        for entry in entries["data"]["entries"]
+        if entry["domain"] == "cpms"
+        and entry["data"].get("api_key") == keys.get(entry["data"].get("provider", ""))
+    ]
+
+
+async def _reconfigure(
+    session: aiohttp.ClientSession, ha: str, headers: dict[str, str], entry_id: str, url: str
+) -> None:
+    """Give an account the simulator's new address, as Reconfigure in the frontend would."""
+    async with session.post(
+        f"{ha}/api/config/config_entries/flow",
+        json={"handler": "cpms", "entry_id": entry_id},
+        headers=headers,
+    ) as response:
+        result = await response.json()
+    async with session.post(
+        f"{ha}/api/config/config_entries/flow/{result['flow_id']}",
+        json={"advanced": {"base_url": url}},  # an empty key keeps the account's key
+        headers=headers,
+    ) as response:
+        result = await response.json()
+    if result.get("reason") != "reconfigure_successful":
+        raise SystemExit(f"moving {entry_id} to {url} failed at {result}")
+
+
+async def wire(
+    config: Path, *, ha: str, username: str, password: str, simulator: str, keys: dict[str, str]
+) -> None:
+    """Point the demo's accounts at the simulator, and the simulator at their webhooks."""
     async with aiohttp.ClientSession() as session:
-        for entry in entries["data"]["entries"]:
-            if entry["domain"] == "cpms":
-                data = entry["data"]
-                url = f"{ha}/api/webhook/{data['webhook_id']}"
-                await _set_webhook(session, simulator, data["provider"], url)
+        headers = {"Authorization": f"Bearer {await _token(session, ha, username, password)}"}
+        for entry in demo_entries(config, keys):
+            data = entry["data"]
+            provider = data["provider"]
+            base_url = simulator + BASE_PATHS[provider]
+            if data.get("base_url") != base_url:
+                await _reconfigure(session, ha, headers, entry["entry_id"], base_url)
+            url = f"{ha}/api/webhook/{data['webhook_id']}"
+            await _set_webhook(session, simulator, provider, url)
 
 
 def main(argv: list[str]) -> None:
@@ -199,14 +251,15 @@ def main(argv: list[str]) -> None:
     link.add_argument("config", type=Path)
     link.add_argument("--ha", required=True)
     link.add_argument("--simulator", required=True)
-    for command in (prep, add):
+    link.add_argument("--edrv-key", required=True)
+    link.add_argument("--thor-key", required=True)
+    for command in (prep, add, link):
         command.add_argument("--username", required=True)
         command.add_argument("--password", required=True)
     args = parser.parse_args(argv)
     if args.command == "prepare":
         write_configuration(args.config, args.port)
-        if not (args.config / ".storage" / "onboarding").exists():
-            asyncio.run(prepare(args.config, args.port, args.username, args.password))
+        asyncio.run(prepare(args.config, args.port, args.username, args.password))
     elif args.command == "add-account":
         asyncio.run(
             add_account(
@@ -219,7 +272,16 @@ def main(argv: list[str]) -> None:
             )
         )
     else:
-        asyncio.run(wire(args.config, args.ha, args.simulator))
+        asyncio.run(
+            wire(
+                args.config,
+                ha=args.ha,
+                username=args.username,
+                password=args.password,
+                simulator=args.simulator,
+                keys={"edrv": args.edrv_key, "thor": args.thor_key},
+            )
+        )
 
 
 if __name__ == "__main__":

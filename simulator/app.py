@@ -48,7 +48,7 @@ class Simulator:
         self.dialects.set(Provider.EDRV, self.config.edrv_dialect)
         self.dialects.set(Provider.THOR, self.config.thor_dialect)
         self._counters = Counters()
-        self.clock = SimClock(float(int(time.time())))
+        self.clock = SimClock(float(int(time.time())), self.config.clock_factor)
         self._queues = {
             Provider.EDRV: WebhookQueue(
                 Provider.EDRV,

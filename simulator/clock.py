@@ -14,8 +14,10 @@ if TYPE_CHECKING:
 class SimClock:
     """Simulated epoch seconds with a timer heap; `advance` runs what falls due, in order."""
 
-    def __init__(self, start: float) -> None:
-        """Start the clock at `start` (epoch seconds)."""
+    def __init__(self, start: float, factor: float = 0.0) -> None:
+        """Start the clock at `start` (epoch seconds); `factor` > 0 when it runs with real time."""
+        self._start = start
+        self._factor = factor
         self._now = start
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         # Ties on the due time run in the order they were scheduled.
@@ -25,6 +27,16 @@ class SimClock:
     def now(self) -> float:
         """Simulated epoch seconds."""
         return self._now
+
+    def real(self, moment: float) -> float:
+        """The real time at which a simulated moment happens, for timestamps sent out.
+
+        A fast clock must not date events in the future: what a cloud reports are real times.
+        A manual clock has no real time of its own; its moments are reported as they are.
+        """
+        if self._factor <= 0:
+            return moment
+        return self._start + (moment - self._start) / self._factor
 
     @property
     def pending(self) -> int:

@@ -130,7 +130,7 @@ class EdrvApi:
             "type": event.kind.value,
             "object": kind,
             "data": data,
-            "createdAt": iso(self._clock.now),
+            "createdAt": self._iso(self._clock.now),
         }
         self._webhooks.put(event.kind.value, _dumps(envelope))
         if event.session is not None and self._dialects.edrv.new_session_events:
@@ -144,11 +144,17 @@ class EdrvApi:
             "type": "session.energy_report.updated",
             "object": "session",
             "data": {"_id": session.id, "energy_report": report},
-            "createdAt": iso(self._clock.now),
+            "createdAt": self._iso(self._clock.now),
         }
         self._webhooks.put("session.energy_report.updated", _dumps(envelope))
 
     # JSON shapes
+
+    def _iso(self, moment: float) -> str:
+        return iso(self._clock.real(moment))
+
+    def _iso_or_none(self, moment: float | None) -> str | None:
+        return None if moment is None else self._iso(moment)
 
     def station_json(self, station: Station) -> Json:
         """Render a chargestation with its connectors."""
@@ -174,10 +180,10 @@ class EdrvApi:
                 self._connector_json(station, c, quirky=quirky) for c in station.connectors
             ],
             "meta_data": {"notes": f"Zoë's driveway 🚗 {station.name}"},
-            "lastConnectAt": iso(station.last_connect_at),
-            "lastDisconnectAt": _iso_or_none(station.last_disconnect_at),
-            "createdAt": iso(station.created_at),
-            "updatedAt": iso(max(changes)),
+            "lastConnectAt": self._iso(station.last_connect_at),
+            "lastDisconnectAt": self._iso_or_none(station.last_disconnect_at),
+            "createdAt": self._iso(station.created_at),
+            "updatedAt": self._iso(max(changes)),
         }
 
     def session_json(self, session: Session) -> Json:
@@ -196,15 +202,15 @@ class EdrvApi:
             "status": _status(session, quirky=quirky),
             "target": session.target,
             "metrics": {
-                "chargingStart": _iso_or_none(session.started_at),
-                "chargingStop": _iso_or_none(session.stopped_at),
+                "chargingStart": self._iso_or_none(session.started_at),
+                "chargingStop": self._iso_or_none(session.stopped_at),
                 "meterStart": session.meter_start_wh,
                 "timezone": TIMEZONE,
                 "energyPeriod": round(world.period_s(session), 1),
                 "energyConsumed": _number(energy, quirky=quirky),
             },
             "energy_report": {
-                "timestamp": iso(session.updated_at),
+                "timestamp": self._iso(session.updated_at),
                 "current": {"value": _number(world.current_a(session), quirky=quirky), "unit": "A"},
                 "power": (
                     {"value": _number(power_w, quirky=quirky), "unit": "W"}
@@ -223,8 +229,8 @@ class EdrvApi:
             },
             "cost": {"amount": world.cost(session), "currency": "eur"},
             "meta_data": {"session_source": "RFID" if session.source == "local" else "API"},
-            "createdAt": iso(session.created_at),
-            "updatedAt": iso(session.updated_at),
+            "createdAt": self._iso(session.created_at),
+            "updatedAt": self._iso(session.updated_at),
         }
 
     def action_json(self, action: Action) -> Json:
@@ -236,8 +242,8 @@ class EdrvApi:
             "chargestation": action.station.id,
             "connector": action.connector.id,
             "data": {"unit": action.unit, "limit": action.limit},
-            "createdAt": iso(action.created_at),
-            "updatedAt": iso(action.updated_at),
+            "createdAt": self._iso(action.created_at),
+            "updatedAt": self._iso(action.updated_at),
         }
         if action.session is not None:
             body["session"] = action.session.id
@@ -256,8 +262,8 @@ class EdrvApi:
             "format": "CABLE" if quirky else "Socket",
             "power_type": "AC_3_PHASE",
             "power": f"{power_kw:.1f}" if quirky else power_kw,
-            "createdAt": iso(connector.created_at),
-            "updatedAt": iso(connector.status_since),
+            "createdAt": self._iso(connector.created_at),
+            "updatedAt": self._iso(connector.status_since),
         }
 
     # Handlers
@@ -280,8 +286,8 @@ class EdrvApi:
                 "lastname": u.lastname,
                 "email": u.email,
                 "active": True,
-                "createdAt": iso(u.created_at),
-                "updatedAt": iso(u.created_at),
+                "createdAt": self._iso(u.created_at),
+                "updatedAt": self._iso(u.created_at),
             }
             for u in self._world.users
         ]
@@ -426,10 +432,6 @@ def _status(session: Session, *, quirky: bool) -> str:
 def _number(value: float, *, quirky: bool) -> float | str:
     rounded = round(value, 1)
     return f"{rounded:.1f}" if quirky else rounded
-
-
-def _iso_or_none(timestamp: float | None) -> str | None:
-    return None if timestamp is None else iso(timestamp)
 
 
 def _sort_key(value: object) -> tuple[int, float, str]:

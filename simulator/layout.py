@@ -64,6 +64,7 @@ class Layout:
                     created_at=created_at,
                     status_since=created_at,
                     plugged=self._config.plugged_in,
+                    status="Preparing" if self._config.plugged_in else "Available",
                     register_wh=float(ids.number(100_000, 5_000_000)),
                 )
             )

@@ -256,7 +256,7 @@ class ThorApi:
     def _duration_s(self, session: Session) -> int:
         started = session.started_at if session.started_at is not None else session.created_at
         end = session.stopped_at if session.stopped_at is not None else self._clock.now
-        return round(end - started)
+        return round(self._clock.real(end) - self._clock.real(started))
 
     # JSON shapes
 
@@ -270,7 +270,7 @@ class ThorApi:
             "connected": station.online,
             "public": False,
             "reservable": False,
-            "last_heartbeat": epoch_ms(heartbeat or station.last_connect_at),
+            "last_heartbeat": epoch_ms(self._clock.real(heartbeat or station.last_connect_at)),
             "timezone": TIMEZONE,
             "coordinates": {"latitude": COORDINATES[0], "longitude": COORDINATES[1]},
             "type": {"vehicle": "car", "msg": "json", "version": "1.6"},
@@ -293,7 +293,7 @@ class ThorApi:
         item: Json = {
             "chargebox": session.station.id,
             "connector": session.connector.number,
-            "date_started": epoch_ms(session.started_at or session.created_at),
+            "date_started": epoch_ms(self._clock.real(session.started_at or session.created_at)),
             "energy": round(self._world.energy_wh(session)),
             "id": session.transaction_id,
             "id_tag": session.id_tag if session.source == "local" else None,
@@ -302,7 +302,7 @@ class ThorApi:
             "user": None,
         }
         if session.stopped_at is not None:
-            item["date_finished"] = epoch_ms(session.stopped_at)
+            item["date_finished"] = epoch_ms(self._clock.real(session.stopped_at))
         return item
 
     # Handlers
@@ -329,7 +329,9 @@ class ThorApi:
             for s in self._thor_sessions(request)
             if s.phase is Phase.ENDED
             and s.stopped_at is not None
-            and first <= datetime.fromtimestamp(s.stopped_at, tz=UTC).date() <= last
+            and first
+            <= datetime.fromtimestamp(self._clock.real(s.stopped_at), tz=UTC).date()
+            <= last
         ]
         return web.json_response({"count": len(items), "items": items})
 

@@ -4,9 +4,9 @@ The provider modules check requests in their own wire terms and then call into t
 world moves sessions along on the simulated clock and reports each change as a `WorldEvent`; the
 event kinds are named after eDRV's webhook types, the richer of the two vocabularies.
 
-Connector states follow OCPP 1.6. A vehicle left plugged in without a session shows Available, as
-chargers do once their ConnectionTimeOut has passed; plugging in shows Preparing until a session
-starts or start_timeout_s passes. A start shows Preparing, then Charging; a stop Finishing, then
+Connector states follow OCPP 1.6. A vehicle plugged in without a session shows Preparing for as
+long as it stays plugged in (ConnectionTimeOut only cancels a start that waits for a cable); empty,
+the connector is Available. A start shows Preparing, then Charging; a stop Finishing, then
 Available on unplug. Unplugging during a charge ends the session at once (EVDisconnected).
 
 Energy accrues at the connector's rating, lowered by any accepted power limit, until the vehicle's
@@ -372,11 +372,6 @@ class World:
                 self._clock.call_later(self._config.start_delay_s, lambda: self._begin(session))
             return
         self._set_status(station, connector, "Preparing")
-        since = connector.status_since
-        self._clock.call_later(
-            self._config.start_timeout_s,
-            lambda: self._connection_timeout(station, connector, since),
-        )
 
     def unplug(self, station: Station, number: int) -> None:
         """Unplug the vehicle; a running session ends, a waiting one keeps waiting."""
@@ -496,11 +491,6 @@ class World:
             self._rebase(running)
         self._emit(EventKind.LIMIT_ACCEPTED, action.station, action=action)
 
-    def _connection_timeout(self, station: Station, connector: Connector, since: float) -> None:
-        idle = connector.session is None and connector.status == "Preparing"
-        if idle and connector.status_since == since and station in self.stations:
-            self._set_status(station, connector, "Available")
-
     # Helpers
 
     def _end(self, session: Session) -> None:
@@ -523,7 +513,10 @@ class World:
         session.updated_at = self._clock.now
         session.connector.session = None
         self._emit(kind, session.station, session)
-        self._set_status(session.station, session.connector, "Available")
+        plugged = session.connector.plugged
+        self._set_status(
+            session.station, session.connector, "Preparing" if plugged else "Available"
+        )
 
     def _rebase(self, session: Session) -> None:
         """Fold the energy so far into the base values, then apply the current power."""

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from aiohttp import hdrs
+from homeassistant.components.webhook import (
+    async_register as webhook_register,
+    async_unregister as webhook_unregister,
+)
 from homeassistant.const import CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
 from .api import Provider
-from .const import CONF_CLOUDHOOK_URL, CONF_PROVIDER, CONF_USER_ID
-from .coordinator import CpmsCoordinator
-from .data import CpmsConfigEntry, CpmsRuntimeData
+from .const import CONF_CLOUDHOOK_URL, CONF_PROVIDER, CONF_USER_ID, DOMAIN
+from .coordinator import CpmsConfigEntry, CpmsCoordinator
+from .devices import is_known_device
 from .providers import create_client, create_decoder
 from .store import SessionStore
-from .webhook import CpmsWebhook
+from .webhook import async_webhook_url, get_webhook_handler
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.NUMBER, Platform.SENSOR, Platform.SWITCH]
 
@@ -21,15 +28,28 @@ async def async_setup_entry(hass: HomeAssistant, entry: CpmsConfigEntry) -> bool
     """Read the account once, then listen to its webhook."""
     provider = Provider(entry.data[CONF_PROVIDER])
     client = create_client(hass, provider, entry.data, entry.options.get(CONF_USER_ID))
-    coordinator = CpmsCoordinator(hass, entry, client, SessionStore(hass, entry.entry_id))
+    webhook_id: str = entry.data[CONF_WEBHOOK_ID]
+    webhook_url = (
+        entry.data.get(CONF_CLOUDHOOK_URL) or (await async_webhook_url(hass, webhook_id)).url
+    )
+    coordinator = CpmsCoordinator(
+        hass, entry, client, SessionStore(hass, entry.entry_id), webhook_url
+    )
     await coordinator.async_config_entry_first_refresh()
 
     decoder = create_decoder(provider, entry.options, coordinator.station_ids)
-    receiver = CpmsWebhook(hass, entry, coordinator, decoder)
-    await receiver.async_register()
-    entry.async_on_unload(receiver.unregister)
+    # Accept POSTs from anywhere: the cloud delivers over the internet.
+    webhook_register(
+        hass,
+        DOMAIN,
+        entry.title,
+        webhook_id,
+        get_webhook_handler(decoder, coordinator),
+        allowed_methods=[hdrs.METH_POST],
+    )
+    entry.async_on_unload(partial(webhook_unregister, hass, webhook_id))
 
-    entry.runtime_data = CpmsRuntimeData(client=client, coordinator=coordinator, webhook=receiver)
+    entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -52,6 +72,4 @@ async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: CpmsConfigEntry, device: dr.DeviceEntry
 ) -> bool:
     """Allow deleting a station or connector that the account no longer has."""
-    data = entry.runtime_data.coordinator.data
-    known = {entry.entry_id, *data.stations, *data.connectors}
-    return not any(identifier in known for _domain, identifier in device.identifiers)
+    return not is_known_device(entry.entry_id, entry.runtime_data.data, device)

@@ -8,8 +8,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import CpmsCoordinator
-from .data import CpmsConfigEntry
+from .coordinator import CpmsConfigEntry, CpmsCoordinator
 from .entity import CpmsStationEntity, async_add_dynamic_entities
 
 PARALLEL_UPDATES = 0
@@ -39,6 +38,10 @@ class CpmsOnlineSensor(CpmsStationEntity, BinarySensorEntity):
     def __init__(self, coordinator: CpmsCoordinator, station_id: str) -> None:
         """Bind to the station."""
         super().__init__(coordinator, station_id, "online")
+
+    def shown(self) -> tuple[bool | None]:
+        """Online, offline or unknown."""
+        return (self.is_on,)
 
     @property
     def is_on(self) -> bool | None:

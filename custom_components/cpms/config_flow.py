@@ -13,7 +13,7 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
+from homeassistant.const import CONF_API_KEY, CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
@@ -34,7 +34,9 @@ from .api import (
     CpmsAuthenticationError,
     CpmsConnectionError,
     CpmsError,
+    CpmsNotFoundError,
     CpmsRateLimitError,
+    CpmsResponseError,
     EdrvClient,
     Provider,
     Station,
@@ -84,6 +86,9 @@ async def async_validate(
         raise CannotConfigureError(_AUTH_ERRORS.get(err.code or "", "invalid_auth")) from err
     except (CpmsConnectionError, CpmsRateLimitError) as err:
         raise CannotConfigureError("cannot_connect") from err
+    except (CpmsNotFoundError, CpmsResponseError) as err:
+        # Something answers there, but not the provider's API: a wrong base URL.
+        raise CannotConfigureError("not_provider_api") from err
     except CpmsError as err:
         _LOGGER.warning("Unexpected answer while validating the account: %s", err)
         raise CannotConfigureError("unknown") from err
@@ -97,27 +102,39 @@ def account_id(provider: Provider, stations: list[Station]) -> str:
     return f"{provider}_{min(station.id for station in stations)}"
 
 
-def _credentials_schema(provider: Provider) -> probatio.Schema:
+def default_title(provider: Provider, stations: list[Station]) -> str:
+    """Name the account after its stations, so that two accounts of a provider differ."""
+    names = sorted(station.name for station in stations)
+    shown = ", ".join(names[:2]) + (", …" if len(names) > 2 else "")
+    return f"{PROVIDER_NAMES[provider]} · {shown}"
+
+
+def _credentials_schema(
+    provider: Provider, *, key_required: bool = True, collapsed: bool = True
+) -> probatio.Schema:
+    key = probatio.Required(CONF_API_KEY) if key_required else probatio.Optional(CONF_API_KEY)
     return probatio.Schema(
         {
-            probatio.Required(CONF_API_KEY): _PASSWORD,
+            key: _PASSWORD,
             probatio.Required(CONF_ADVANCED): section(
                 probatio.Schema(
                     {
                         probatio.Optional(CONF_BASE_URL, default=DEFAULT_BASE_URLS[provider]): _URL,
                     }
                 ),
-                {"collapsed": True},
+                {"collapsed": collapsed},
             ),
         }
     )
 
 
-def _credentials(provider: Provider, user_input: dict[str, Any]) -> dict[str, Any]:
+def _credentials(
+    provider: Provider, user_input: dict[str, Any], current_key: str = ""
+) -> dict[str, Any]:
     base_url = user_input.get(CONF_ADVANCED, {}).get(CONF_BASE_URL) or DEFAULT_BASE_URLS[provider]
     return {
         CONF_PROVIDER: provider.value,
-        CONF_API_KEY: user_input[CONF_API_KEY].strip(),
+        CONF_API_KEY: user_input.get(CONF_API_KEY, "").strip() or current_key,
         CONF_BASE_URL: base_url.rstrip("/"),
     }
 
@@ -147,6 +164,7 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
         self._data: dict[str, Any] = {}
         self._options: dict[str, Any] = {}
         self._users: list[User] = []
+        self._title = ""
 
     @staticmethod
     @callback
@@ -186,21 +204,31 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
             except CannotConfigureError as err:
                 errors["base"] = err.key
             else:
-                await self.async_set_unique_id(account_id(self._provider, stations))
+                self._take_over(account_id(self._provider, stations))
+                await self.async_set_unique_id(
+                    account_id(self._provider, stations), raise_on_progress=False
+                )
                 self._abort_if_unique_id_configured()
                 self._data = data
+                self._title = default_title(self._provider, stations)
                 if self._provider is Provider.EDRV:
                     return await self.async_step_edrv_user()
                 return await self.async_step_webhook()
         return self.async_show_form(
             step_id="credentials",
-            # After an error the form keeps what was typed, the base URL included.
+            # After an error the form keeps what was typed, the base URL included and in view.
             data_schema=self.add_suggested_values_to_schema(
-                _credentials_schema(self._provider), user_input or {}
+                _credentials_schema(self._provider, collapsed=not errors), user_input or {}
             ),
             errors=errors,
             description_placeholders={"provider": PROVIDER_NAMES[self._provider]},
         )
+
+    def _take_over(self, unique_id: str) -> None:
+        """End earlier flows for the same account: a closed dialog must not lock it."""
+        for flow in self._async_in_progress(include_uninitialized=True):
+            if flow["context"].get("unique_id") == unique_id:
+                self.hass.config_entries.flow.async_abort(flow["flow_id"])
 
     async def async_step_edrv_user(
         self, user_input: dict[str, Any] | None = None
@@ -234,15 +262,20 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
             self._data[CONF_WEBHOOK_ID] = webhook.async_generate_id()
         target = await async_webhook_url(self.hass, self._data[CONF_WEBHOOK_ID])
         if user_input is not None:
+            # Another flow may have added the account meanwhile.
+            self._abort_if_unique_id_configured()
             if target.cloudhook:
                 self._data[CONF_CLOUDHOOK_URL] = target.url
             return self.async_create_entry(
-                title=PROVIDER_NAMES[self._provider],
+                title=user_input.get(CONF_NAME, "").strip() or self._title,
                 data=self._data,
                 options={**self._options, CONF_SAFETY_REFRESH: DEFAULT_SAFETY_REFRESH_MINUTES},
             )
         return self.async_show_form(
             step_id="webhook_edrv" if self._provider is Provider.EDRV else "webhook_thor",
+            data_schema=probatio.Schema(
+                {probatio.Required(CONF_NAME, default=self._title): TextSelector()}
+            ),
             description_placeholders={
                 "url": target.url,
                 "events": EDRV_WEBHOOK_EVENTS,
@@ -291,20 +324,22 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the key or the base URL of the same account."""
+        """Change the key or the base URL of the same account; an empty key keeps the current."""
         entry = self._get_reconfigure_entry()
         provider = Provider(entry.data[CONF_PROVIDER])
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {**entry.data, **_credentials(provider, user_input)}
+            data = {**entry.data, **_credentials(provider, user_input, entry.data[CONF_API_KEY])}
             if (error := await self._async_check_same_account(entry, provider, data)) is None:
                 return self.async_update_reload_and_abort(entry, data=data)
             errors["base"] = error
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _credentials_schema(provider),
-                {CONF_ADVANCED: {CONF_BASE_URL: entry.data.get(CONF_BASE_URL)}},
+                _credentials_schema(provider, key_required=False, collapsed=False),
+                {CONF_ADVANCED: {CONF_BASE_URL: entry.data.get(CONF_BASE_URL)}}
+                if user_input is None
+                else {CONF_ADVANCED: user_input.get(CONF_ADVANCED, {})},
             ),
             errors=errors,
             description_placeholders={"provider": PROVIDER_NAMES[provider]},

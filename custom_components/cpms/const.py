@@ -27,9 +27,10 @@ EVENT_SESSION_ENDED: Final = f"{DOMAIN}_session_ended"
 
 ISSUE_WEBHOOKS_NOT_ARRIVING: Final = "webhooks_not_arriving"
 
+# Markdown: in code spans, so that the `*` of a wildcard is not read as emphasis.
 EDRV_WEBHOOK_EVENTS: Final = (
-    "session.*, chargestation.online, chargestation.offline, "
-    "chargestation.connector_status.updated and, for the current limit, "
-    "chargestation.set_power_limit.*"
+    "`session.*`, `chargestation.online`, `chargestation.offline`, "
+    "`chargestation.connector_status.updated` and, for the current limit, "
+    "`chargestation.set_power_limit.*`"
 )
 THOR_WEBHOOK_SECTIONS: Final = "Start charge, Stop charge, Meter Values"

@@ -1,18 +1,19 @@
-"""The account's state: stations, one session per connector, push and reconciliation."""
+"""The account's sessions: one state per connector, fed by webhooks and rare reconciliation."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Awaitable, Collection, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 import logging
 from typing import cast
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -32,7 +33,6 @@ from .api import (
     SessionStatus,
     Station,
     StationOnlineEvent,
-    WebhookDecoder,
 )
 from .const import (
     CONF_SAFETY_REFRESH,
@@ -46,21 +46,28 @@ from .const import (
     STOP_DEADLINE,
     UNCONFIRMED_REFRESH,
 )
-from .data import ConnectorState, CpmsConfigEntry, CpmsData
+from .data import ConnectorState, CpmsData
+from .devices import async_sync_devices
 from .errors import error_from_cpms, translated_error
 from .merge import RANK, combine, same_session
 from .providers import PROVIDER_NAMES
-from .store import SessionStore, StoredState
+from .store import SessionStore
 
 _LOGGER = logging.getLogger(__name__)
 
+type CpmsConfigEntry = ConfigEntry[CpmsCoordinator]
 
 _PENDING_START = frozenset({SessionStatus.REQUESTED, SessionStatus.CREATED})
 _SEEN_EVENTS_KEPT = 1024
 
 
 class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
-    """Holds one normalized state per connector, fed by webhooks and rare reconciliation."""
+    """Holds one normalized state per connector, fed by webhooks and rare reconciliation.
+
+    A change reaches only the entities of the connector or station it concerns, through
+    listeners keyed by connector, station or entry id; a broadcast follows only a refresh
+    or a new station listing.
+    """
 
     config_entry: CpmsConfigEntry
 
@@ -70,6 +77,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         entry: CpmsConfigEntry,
         client: CpmsClient,
         store: SessionStore,
+        webhook_url: str | None,
     ) -> None:
         """Start in the state of an account whose webhooks are not yet confirmed."""
         super().__init__(
@@ -80,22 +88,28 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             update_interval=UNCONFIRMED_REFRESH,
         )
         self.client = client
+        self.webhook_url = webhook_url
+        self.station_device_ids: dict[str, str] = {}
+        self.data = CpmsData()
         self._store = store
-        self._stored = StoredState()
         self._stations_listed = False
         self._refreshed_once = False
         self._last_relist: datetime | None = None
         self._seen_events: OrderedDict[str, None] = OrderedDict()
         self._deadlines: dict[str, CALLBACK_TYPE] = {}
         self._previous_limits: dict[str, float | None] = {}
-        self.webhook_url: str | None = None
-        self.station_device_ids: dict[str, str] = {}
-        self.data = CpmsData()
+        # Connectors whose session is active, so the polling schedule is O(1) to decide.
+        self._active: set[str] = set()
+        # A restart may have kept the issue; after one deletion it is known to be gone.
+        self._issue_may_exist = True
+        self._key_listeners: dict[str, list[CALLBACK_TYPE]] = {}
+        self._station_listeners: list[CALLBACK_TYPE] = []
+        self._changed: set[str] = set()
 
     @property
     def webhooks_confirmed(self) -> bool:
         """Whether a verified webhook ever arrived for this account."""
-        return self._stored.webhooks_confirmed
+        return self._store.webhooks_confirmed
 
     @property
     def safety_refresh(self) -> timedelta:
@@ -105,7 +119,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
 
     async def _async_setup(self) -> None:
         """Restore the sessions that a restart would otherwise forget."""
-        self._stored = await self._store.async_load()
+        await self._store.async_load()
 
     async def _async_update_data(self) -> CpmsData:
         """List stations once, then reconcile active sessions with the cloud."""
@@ -128,8 +142,39 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         if moved and self._refreshed_once:
             self._raise_webhook_issue()
         self._refreshed_once = True
+        self._changed.clear()  # the refresh itself tells every listener
         self._update_schedule()
         return self.data
+
+    # Listeners
+
+    @callback
+    def async_add_key_listener(self, key: str, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `update` when the connector, station or account named by `key` changes."""
+        listeners = self._key_listeners.setdefault(key, [])
+        listeners.append(update)
+
+        @callback
+        def remove() -> None:
+            listeners.remove(update)
+            if not listeners:
+                del self._key_listeners[key]
+
+        return remove
+
+    @callback
+    def async_add_station_listener(self, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `update` when the station list was read again."""
+        self._station_listeners.append(update)
+        return partial(self._station_listeners.remove, update)
+
+    @callback
+    def _async_notify_changed(self) -> None:
+        """Tell the listeners of what changed since the last call."""
+        changed, self._changed = self._changed, set()
+        for key in changed:
+            for update in self._key_listeners.get(key, ()):
+                update()
 
     # Stations and connectors
 
@@ -141,44 +186,21 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         for station in self.data.stations.values():
             for connector in station.connectors:
                 previous = old.get(connector.id)
-                session = previous.session if previous else self._stored.sessions.get(connector.id)
-                self.data.connectors[connector.id] = ConnectorState(
-                    connector=connector, session=session
+                state = ConnectorState(
+                    connector=connector,
+                    session=previous.session if previous else self._store.session(connector.id),
+                    current_limit=self._store.current_limit(connector.id),
                 )
+                self.data.connectors[connector.id] = state
+        self._active = {
+            connector_id
+            for connector_id, state in self.data.connectors.items()
+            if state.session is not None and state.session.status.is_active
+        }
         self._stations_listed = True
-        self._async_sync_devices()
-
-    def _async_sync_devices(self) -> None:
-        """Register the account and its stations, and remove devices the account lost."""
-        registry = dr.async_get(self.hass)
-        entry = self.config_entry
-        account = registry.async_get_or_create(
-            config_entry_id=entry.entry_id,
-            identifiers={(DOMAIN, entry.entry_id)},
-            entry_type=dr.DeviceEntryType.SERVICE,
-            manufacturer=PROVIDER_NAMES[self.client.provider],
-            name=entry.title,
+        self.station_device_ids = async_sync_devices(
+            self.hass, self.config_entry, PROVIDER_NAMES[self.client.provider], self.data
         )
-        for station in self.data.stations.values():
-            device = registry.async_get_or_create(
-                config_entry_id=entry.entry_id,
-                identifiers={(DOMAIN, station.id)},
-                manufacturer=station.vendor,
-                model=station.model,
-                name=station.name,
-                serial_number=station.serial,
-                sw_version=station.firmware,
-                via_device_id=account.id,
-            )
-            self.station_device_ids[station.id] = device.id
-        known = {entry.entry_id, *self.data.stations, *self.data.connectors}
-        # Children first: removing a station removes its connectors with it.
-        for stale in (
-            *dr.async_child_entries_for_config_entry(registry, entry.entry_id),
-            *dr.async_entries_for_config_entry(registry, entry.entry_id),
-        ):
-            if not any(identifier in known for _domain, identifier in stale.identifiers):
-                registry.async_remove_device(stale.id)
 
     @callback
     def _async_relist_stations(self) -> None:
@@ -198,6 +220,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             _LOGGER.warning("Listing stations failed: %s", err)
             return
         self._set_stations(stations)
+        for update in list(self._station_listeners):
+            update()
         self.async_update_listeners()
 
     def station_ids(self) -> Collection[str]:
@@ -207,16 +231,14 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     # Push
 
     @callback
-    def async_handle_webhook(
-        self, decoder: WebhookDecoder, body: bytes, headers: Mapping[str, str]
-    ) -> None:
-        """Apply a delivery; the decoder raises WebhookError before anything changes."""
-        events = decoder.decode(body, headers)
+    def async_handle_events(self, events: Iterable[Event]) -> None:
+        """Apply the events of a verified delivery."""
         self.data.last_webhook = dt_util.utcnow()
-        if not self._stored.webhooks_confirmed:
-            self._stored.webhooks_confirmed = True
-            self._store.async_schedule_save(self._stored)
-        ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
+        self._changed.add(self.config_entry.entry_id)
+        self._store.confirm_webhooks()
+        if self._issue_may_exist:
+            self._issue_may_exist = False
+            ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
         for event in events:
             if event.event_id in self._seen_events:
                 continue
@@ -228,7 +250,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         # Not async_set_updated_data: that would postpone the safety refresh at every webhook,
         # and a steady meter stream of one session must not hide a lost webhook of another.
         self.last_update_success = True
-        self.async_update_listeners()
+        self._async_notify_changed()
 
     def _apply_event(self, event: Event) -> None:
         if event.station_id not in self.data.stations:
@@ -245,9 +267,13 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             case ConnectorStatusEvent(connector_id=connector_id, status=status):
                 if state := self.data.connectors.get(connector_id):
                     state.connector = replace(state.connector, status=status)
+                    self._changed.add(connector_id)
             case StationOnlineEvent(online=online):
                 station = self.data.stations[event.station_id]
                 self.data.stations[event.station_id] = replace(station, online=online)
+                # Every connector of the station is available or not with it.
+                self._changed.add(station.id)
+                self._changed.update(connector.id for connector in station.connectors)
             case CommandResultEvent(command=command, accepted=accepted, message=message):
                 _LOGGER.info(
                     "Station %s %s %s%s",
@@ -287,6 +313,16 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
 
     # Merging
 
+    def _show(self, state: ConnectorState, session: Session | None) -> None:
+        """Make `session` the connector's, for its entities and the polling schedule."""
+        state.session = session
+        connector_id = state.connector.id
+        if session is not None and session.status.is_active:
+            self._active.add(connector_id)
+        else:
+            self._active.discard(connector_id)
+        self._changed.add(connector_id)
+
     def _merge(self, state: ConnectorState, incoming: Session) -> bool:
         """Fold a report into the connector's session; True when the status moved."""
         current = state.session
@@ -307,9 +343,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             merged = replace(merged, power_w=0.0, current_a=0.0)
             if merged.ended_at is None and merged.status is SessionStatus.ENDED:
                 merged = replace(merged, ended_at=now)
-        state.session = merged
-        self._stored.sessions[state.connector.id] = merged
-        self._store.async_schedule_save(self._stored)
+        self._show(state, merged)
+        self._store.save_session(state.connector.id, merged)
         if merged.status is before:
             return False
         self._on_status_change(state, before, merged)
@@ -363,14 +398,10 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                 continue
             listed.add(session.connector_id)
             moved |= self._merge(state, session)
-        for connector_id, state in self.data.connectors.items():
+        for connector_id in self._active - listed:
+            state = self.data.connectors[connector_id]
             known = state.session
-            if (
-                connector_id in listed
-                or known is None
-                or not known.status.is_active
-                or known.status is SessionStatus.REQUESTED
-            ):
+            if known is None or known.status is SessionStatus.REQUESTED:
                 continue
             # It left the active list: ask once what became of it.
             moved |= self._merge(state, await self._async_fetch(known))
@@ -416,18 +447,15 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             _LOGGER.warning("Session %s moved to %s without a webhook", session.id, fetched.status)
             self._raise_webhook_issue()
         self._update_schedule()
-        self.async_update_listeners()
+        self._async_notify_changed()
 
     # Polling schedule and the repair issue
 
     def _update_schedule(self) -> None:
         """Poll every minute until push is confirmed; then only a rare safety refresh."""
-        if not self._stored.webhooks_confirmed:
+        if not self._store.webhooks_confirmed:
             interval: timedelta | None = UNCONFIRMED_REFRESH
-        elif any(
-            s.session is not None and s.session.status.is_active
-            for s in self.data.connectors.values()
-        ):
+        elif self._active:
             interval = self.safety_refresh
         else:
             interval = None
@@ -443,6 +471,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         return f"{ISSUE_WEBHOOKS_NOT_ARRIVING}_{self.config_entry.entry_id}"
 
     def _raise_webhook_issue(self) -> None:
+        self._issue_may_exist = True
         ir.async_create_issue(
             self.hass,
             DOMAIN,
@@ -458,43 +487,60 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
 
     # Commands
 
-    def _state(self, connector_id: str) -> ConnectorState:
-        return self.data.connectors[connector_id]
+    async def _async_command[T](
+        self, state: ConnectorState, call: Awaitable[T], pending: Session | None = None
+    ) -> T:
+        """Send a command, showing `pending` meanwhile; a failure is a translated error.
+
+        On failure the connector shows its previous session again, unless the cloud reported
+        something else in the meantime.
+        """
+        previous = state.session
+        if pending is not None:
+            self._show(state, pending)
+            self._async_notify_changed()
+        try:
+            return await call
+        except CpmsError as err:
+            shown = state.session
+            if (
+                pending is not None
+                and shown is not None
+                and (shown.id, shown.status) == (pending.id, pending.status)
+            ):
+                self._show(state, previous)
+                self._async_notify_changed()
+            if isinstance(err, CpmsAuthenticationError):
+                self.config_entry.async_start_reauth(self.hass)
+            raise error_from_cpms(err) from err
 
     async def async_start(self, connector_id: str) -> None:
         """Start a session; the switch shows on until the cloud says otherwise."""
-        state = self._state(connector_id)
+        state = self.data.connectors[connector_id]
         station = self.data.stations.get(state.connector.station_id)
         if station is not None and station.online is False:
             raise translated_error("station_offline")
-        previous = state.session
-        if previous is not None and previous.status.is_active:
+        if state.session is not None and state.session.status.is_active:
             return
-        state.session = Session(
+        requested = Session(
             id="",
             station_id=state.connector.station_id,
             connector_id=connector_id,
             status=SessionStatus.REQUESTED,
         )
-        self.async_update_listeners()
-        try:
-            started = await self.client.async_start_session(state.connector)
-        except CpmsError as err:
-            if state.session is not None and not state.session.id:
-                state.session = previous
-            self.async_update_listeners()
-            self._on_command_error(err)
-            raise error_from_cpms(err) from err
+        started = await self._async_command(
+            state, self.client.async_start_session(state.connector), requested
+        )
         if state.session is not None and not state.session.id:
             state.session = None
         self._merge(state, started)
         self._schedule_deadline(connector_id, START_DEADLINE)
         self._update_schedule()
-        self.async_update_listeners()
+        self._async_notify_changed()
 
     async def async_stop(self, connector_id: str) -> None:
         """Stop the connector's session; the switch shows off until the cloud answers."""
-        state = self._state(connector_id)
+        state = self.data.connectors[connector_id]
         session = state.session
         if (
             session is None
@@ -504,59 +550,44 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             return
         if session.ref == SessionRef() and session.status is SessionStatus.REQUESTED:
             raise translated_error("start_pending")
-        state.session = replace(session, status=SessionStatus.STOPPING)
-        self.async_update_listeners()
-        try:
-            await self.client.async_stop_session(session, state.connector)
-        except CpmsError as err:
-            if state.session is not None and state.session.status is SessionStatus.STOPPING:
-                state.session = session
-            self.async_update_listeners()
-            self._on_command_error(err)
-            raise error_from_cpms(err) from err
-        self._stored.sessions[connector_id] = state.session
-        self._store.async_schedule_save(self._stored)
+        await self._async_command(
+            state,
+            self.client.async_stop_session(session, state.connector),
+            replace(session, status=SessionStatus.STOPPING),
+        )
+        if state.session is not None:
+            self._store.save_session(connector_id, state.session)
         self._schedule_deadline(connector_id, STOP_DEADLINE)
-
-    def current_limit(self, connector_id: str) -> float | None:
-        """The current limit last set on the connector, unless the station refused it."""
-        return self._stored.current_limits.get(connector_id)
 
     async def async_set_current_limit(self, connector_id: str, amps: float) -> None:
         """Limit the connector's session, or its default when nothing charges."""
-        state = self._state(connector_id)
+        state = self.data.connectors[connector_id]
         # The limit entity exists only where the capabilities say the client can do this.
         client = cast("CurrentLimitClient", self.client)
         session = state.session if state.session and state.session.status.is_active else None
-        try:
-            await client.async_set_current_limit(state.connector, session, amps)
-        except CpmsError as err:
-            self._on_command_error(err)
-            raise error_from_cpms(err) from err
-        limits = self._stored.current_limits
-        self._previous_limits[connector_id] = limits.get(connector_id)
-        limits[connector_id] = amps
-        self._store.async_schedule_save(self._stored)
-        self.async_update_listeners()
+        await self._async_command(
+            state, client.async_set_current_limit(state.connector, session, amps)
+        )
+        self._previous_limits[connector_id] = state.current_limit
+        self._set_current_limit(state, amps)
+        self._async_notify_changed()
 
     def _revert_current_limit(self, connector_id: str) -> None:
         """The station refused the limit: show the one it still applies."""
         if connector_id not in self._previous_limits:
             return
         previous = self._previous_limits.pop(connector_id)
-        if previous is None:
-            self._stored.current_limits.pop(connector_id, None)
-        else:
-            self._stored.current_limits[connector_id] = previous
-        self._store.async_schedule_save(self._stored)
+        if state := self.data.connectors.get(connector_id):
+            self._set_current_limit(state, previous)
 
-    def _on_command_error(self, err: CpmsError) -> None:
-        if isinstance(err, CpmsAuthenticationError):
-            self.config_entry.async_start_reauth(self.hass)
+    def _set_current_limit(self, state: ConnectorState, amps: float | None) -> None:
+        state.current_limit = amps
+        self._store.save_current_limit(state.connector.id, amps)
+        self._changed.add(state.connector.id)
 
     async def async_shutdown(self) -> None:
         """On unload: cancel deadline checks and write the sessions now, not in a moment."""
         await super().async_shutdown()
         for connector_id in list(self._deadlines):
             self._cancel_deadline(connector_id)
-        await self._store.async_save(self._stored)
+        await self._store.async_save()

@@ -1,37 +1,20 @@
-"""What a loaded account holds, and the state its entities show."""
+"""The state an account's entities show."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from homeassistant.config_entries import ConfigEntry
-
-from .api import Connector, CpmsClient, Session, Station
-
-if TYPE_CHECKING:
-    from .coordinator import CpmsCoordinator
-    from .webhook import CpmsWebhook
-
-type CpmsConfigEntry = ConfigEntry[CpmsRuntimeData]
-
-
-@dataclass(kw_only=True)
-class CpmsRuntimeData:
-    """What a loaded entry holds."""
-
-    client: CpmsClient
-    coordinator: CpmsCoordinator
-    webhook: CpmsWebhook
+from .api import Connector, Session, Station
 
 
 @dataclass(kw_only=True)
 class ConnectorState:
-    """A connector and its current (or last) session."""
+    """A connector, its current (or last) session, and the current limit set on it."""
 
     connector: Connector
     session: Session | None = None
+    current_limit: float | None = None
 
 
 @dataclass(kw_only=True)

@@ -10,7 +10,7 @@ from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_CLOUDHOOK_URL, CONF_WEBHOOK_SECRET
-from .data import CpmsConfigEntry
+from .coordinator import CpmsConfigEntry
 
 TO_REDACT = {
     CONF_API_KEY,
@@ -27,7 +27,7 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: CpmsConfigEntry
 ) -> dict[str, Any]:
     """What support needs to see: configuration, push health, stations and sessions."""
-    coordinator = entry.runtime_data.coordinator
+    coordinator = entry.runtime_data
     data = coordinator.data
     return async_redact_data(
         {

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from abc import abstractmethod
+from collections.abc import Callable, Iterable, Sequence
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import ChildDeviceInfo, DeviceInfo
@@ -12,8 +13,8 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import Connector, Session, Station
 from .const import DOMAIN
-from .coordinator import CpmsCoordinator
-from .data import ConnectorState, CpmsConfigEntry
+from .coordinator import CpmsConfigEntry, CpmsCoordinator
+from .data import ConnectorState
 
 
 def account_device(coordinator: CpmsCoordinator) -> DeviceInfo:
@@ -22,10 +23,40 @@ def account_device(coordinator: CpmsCoordinator) -> DeviceInfo:
 
 
 class CpmsEntity(CoordinatorEntity[CpmsCoordinator]):
-    """Any cpms entity."""
+    """Any cpms entity: told only of changes to its key, it writes only what changed."""
 
     _attr_has_entity_name = True
     _attr_device_info: DeviceInfo | ChildDeviceInfo
+    _shown: Sequence[object] = ()
+
+    def __init__(self, coordinator: CpmsCoordinator, key: str) -> None:
+        """Listen to `key`: the connector, station or account id the entity shows."""
+        super().__init__(coordinator)
+        self._key = key
+
+    @abstractmethod
+    def shown(self) -> Sequence[object]:
+        """What the entity shows; its state is written only when this changes."""
+
+    def _current(self) -> Sequence[object]:
+        # An unavailable entity shows nothing else, and may no longer have data to read.
+        return self.shown() if self.available else ()
+
+    async def async_added_to_hass(self) -> None:
+        """Listen to the entity's key as well as to the coordinator's refreshes."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.coordinator.async_add_key_listener(self._key, self._handle_coordinator_update)
+        )
+        self._shown = self._current()
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state only when what the entity shows changed."""
+        current = self._current()
+        if current != self._shown:
+            self._shown = current
+            self.async_write_ha_state()
 
 
 class CpmsStationEntity(CpmsEntity):
@@ -33,7 +64,7 @@ class CpmsStationEntity(CpmsEntity):
 
     def __init__(self, coordinator: CpmsCoordinator, station_id: str, key: str) -> None:
         """Identify the entity by station and key."""
-        super().__init__(coordinator)
+        super().__init__(coordinator, station_id)
         self.station_id = station_id
         self._attr_unique_id = f"{station_id}_{key}"
         self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, station_id)})
@@ -54,21 +85,20 @@ class CpmsConnectorEntity(CpmsEntity):
 
     def __init__(self, coordinator: CpmsCoordinator, connector_id: str, key: str) -> None:
         """Identify the entity by connector and key."""
-        super().__init__(coordinator)
+        super().__init__(coordinator, connector_id)
         self.connector_id = connector_id
         self._attr_unique_id = f"{connector_id}_{key}"
         connector = self.state_data.connector
-        station = coordinator.data.stations[connector.station_id]
         # A connector is the part of a station that a car plugs into: a child device.
         self._attr_device_info = ChildDeviceInfo(
             identifiers={(DOMAIN, connector_id)},
             name=connector.label,
-            parent_device_id=coordinator.station_device_ids[station.id],
+            parent_device_id=coordinator.station_device_ids[connector.station_id],
         )
 
     @property
     def state_data(self) -> ConnectorState:
-        """The connector and its session."""
+        """The connector, its session and its current limit."""
         return self.coordinator.data.connectors[self.connector_id]
 
     @property
@@ -94,8 +124,8 @@ def async_add_dynamic_entities(
     per_station: Callable[[CpmsCoordinator, Station], Iterable[Entity]],
     per_connector: Callable[[CpmsCoordinator, Connector], Iterable[Entity]],
 ) -> None:
-    """Add entities for every station and connector, now and whenever new ones appear."""
-    coordinator = entry.runtime_data.coordinator
+    """Add entities for every station and connector, now and whenever the list is read again."""
+    coordinator = entry.runtime_data
     known: set[str] = set()
 
     @callback
@@ -113,4 +143,4 @@ def async_add_dynamic_entities(
             async_add_entities(entities)
 
     _async_add_new()
-    entry.async_on_unload(coordinator.async_add_listener(_async_add_new))
+    entry.async_on_unload(coordinator.async_add_station_listener(_async_add_new))

@@ -7,8 +7,7 @@ from homeassistant.const import EntityCategory, UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import CpmsCoordinator
-from .data import CpmsConfigEntry
+from .coordinator import CpmsConfigEntry, CpmsCoordinator
 from .entity import CpmsConnectorEntity, async_add_dynamic_entities
 
 PARALLEL_UPDATES = 1
@@ -24,7 +23,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """A current limit per connector, where the provider supports it."""
-    if not entry.runtime_data.coordinator.client.capabilities.current_limit:
+    if not entry.runtime_data.client.capabilities.current_limit:
         return
     async_add_dynamic_entities(
         entry,
@@ -49,6 +48,10 @@ class CpmsCurrentLimit(CpmsConnectorEntity, NumberEntity):
         """Bind to the connector."""
         super().__init__(coordinator, connector_id, "current_limit")
 
+    def shown(self) -> tuple[float | None, float]:
+        """The limit and its range."""
+        return (self.native_value, self.native_max_value)
+
     @property
     def native_max_value(self) -> float:
         """The connector's rated current."""
@@ -57,7 +60,7 @@ class CpmsCurrentLimit(CpmsConnectorEntity, NumberEntity):
     @property
     def native_value(self) -> float | None:
         """The limit last set from Home Assistant; unknown before."""
-        return self.coordinator.current_limit(self.connector_id)
+        return self.state_data.current_limit
 
     async def async_set_native_value(self, value: float) -> None:
         """Send the limit; the station's refusal arrives later and reverts it."""

@@ -24,8 +24,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .api import Capabilities, ConnectorStatus, Session, SessionStatus
-from .coordinator import CpmsCoordinator
-from .data import ConnectorState, CpmsConfigEntry
+from .coordinator import CpmsConfigEntry, CpmsCoordinator
+from .data import ConnectorState
 from .entity import CpmsConnectorEntity, CpmsEntity, account_device, async_add_dynamic_entities
 
 PARALLEL_UPDATES = 0
@@ -173,7 +173,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Connector sensors as stations appear, and the account's last-webhook sensor."""
-    coordinator = entry.runtime_data.coordinator
+    coordinator = entry.runtime_data
     capabilities = coordinator.client.capabilities
     async_add_entities([CpmsLastWebhookSensor(coordinator)])
     async_add_dynamic_entities(
@@ -203,6 +203,10 @@ class CpmsConnectorSensor(CpmsConnectorEntity, SensorEntity):
         super().__init__(coordinator, connector_id, description.key)
         self.entity_description = description
 
+    def shown(self) -> tuple[StateType | datetime, str | None]:
+        """The value and its unit."""
+        return (self.native_value, self.native_unit_of_measurement)
+
     @property
     def native_value(self) -> StateType | datetime:
         """Read the value from the connector's state."""
@@ -226,11 +230,17 @@ class CpmsLastWebhookSensor(CpmsEntity, SensorEntity):
 
     def __init__(self, coordinator: CpmsCoordinator) -> None:
         """Attach to the account's device."""
-        super().__init__(coordinator)
-        self._attr_unique_id = f"{coordinator.config_entry.entry_id}_last_webhook"
+        entry_id = coordinator.config_entry.entry_id
+        super().__init__(coordinator, entry_id)
+        self._attr_unique_id = f"{entry_id}_last_webhook"
         self._attr_device_info = account_device(coordinator)
+
+    def shown(self) -> tuple[datetime | None]:
+        """The time, to the minute."""
+        return (self.native_value,)
 
     @property
     def native_value(self) -> datetime | None:
-        """Unknown until the first delivery."""
-        return self.coordinator.data.last_webhook
+        """Unknown until the first delivery; to the minute, not rewritten at every delivery."""
+        last = self.coordinator.data.last_webhook
+        return None if last is None else last.replace(second=0, microsecond=0)

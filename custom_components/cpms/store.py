@@ -26,15 +26,20 @@ class StoredState:
 
 
 class SessionStore:
-    """Keeps the last session of every connector, with the references to stop it."""
+    """Keeps the last session and current limit of every connector, and whether push works.
+
+    Every change saves itself a few seconds later, so a burst of meter values is one write.
+    """
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Store under the config entry's id."""
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True
         )
+        self._state = StoredState()
+        self._save_pending = False
 
-    async def async_load(self) -> StoredState:
+    async def async_load(self) -> None:
         """Read the stored state; unreadable entries are dropped, not fatal."""
         data = await self._store.async_load() or {}
         sessions: dict[str, Session] = {}
@@ -46,19 +51,58 @@ class SessionStore:
             for connector_id, amps in (data.get("current_limits") or {}).items()
             if isinstance(amps, int | float)
         }
-        return StoredState(
+        self._state = StoredState(
             webhooks_confirmed=bool(data.get("webhooks_confirmed")),
             sessions=sessions,
             current_limits=limits,
         )
 
-    def async_schedule_save(self, state: StoredState) -> None:
-        """Save soon, coalescing bursts of meter values into one write."""
-        self._store.async_delay_save(lambda: _state_to_dict(state), SAVE_DELAY_S)
+    @property
+    def webhooks_confirmed(self) -> bool:
+        """Whether a verified webhook ever arrived."""
+        return self._state.webhooks_confirmed
 
-    async def async_save(self, state: StoredState) -> None:
+    def session(self, connector_id: str) -> Session | None:
+        """The connector's last known session."""
+        return self._state.sessions.get(connector_id)
+
+    def current_limit(self, connector_id: str) -> float | None:
+        """The current limit last set on the connector."""
+        return self._state.current_limits.get(connector_id)
+
+    def confirm_webhooks(self) -> None:
+        """A verified webhook arrived: push works."""
+        if not self._state.webhooks_confirmed:
+            self._state.webhooks_confirmed = True
+            self._schedule_save()
+
+    def save_session(self, connector_id: str, session: Session) -> None:
+        """Remember the connector's session, with the references needed to stop it."""
+        self._state.sessions[connector_id] = session
+        self._schedule_save()
+
+    def save_current_limit(self, connector_id: str, amps: float | None) -> None:
+        """Remember the connector's current limit; None forgets it."""
+        if amps is None:
+            self._state.current_limits.pop(connector_id, None)
+        else:
+            self._state.current_limits[connector_id] = amps
+        self._schedule_save()
+
+    def _schedule_save(self) -> None:
+        # One pending save at a time: rescheduling at every meter value would put it off forever.
+        if not self._save_pending:
+            self._save_pending = True
+            self._store.async_delay_save(self._data_to_save, SAVE_DELAY_S)
+
+    def _data_to_save(self) -> dict[str, Any]:
+        self._save_pending = False
+        return _state_to_dict(self._state)
+
+    async def async_save(self) -> None:
         """Save now, replacing any pending delayed save."""
-        await self._store.async_save(_state_to_dict(state))
+        self._save_pending = False
+        await self._store.async_save(_state_to_dict(self._state))
 
     async def async_remove(self) -> None:
         """Delete the file when the entry is removed."""

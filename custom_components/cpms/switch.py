@@ -9,8 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import ConnectorStatus, SessionStatus
-from .coordinator import CpmsCoordinator
-from .data import CpmsConfigEntry
+from .coordinator import CpmsConfigEntry, CpmsCoordinator
 from .entity import CpmsConnectorEntity, async_add_dynamic_entities
 
 PARALLEL_UPDATES = 1
@@ -43,6 +42,10 @@ class CpmsChargingSwitch(CpmsConnectorEntity, SwitchEntity):
     def __init__(self, coordinator: CpmsCoordinator, connector_id: str) -> None:
         """Bind to the connector."""
         super().__init__(coordinator, connector_id, "charging")
+
+    def shown(self) -> tuple[bool]:
+        """On or off."""
+        return (self.is_on,)
 
     @property
     def is_on(self) -> bool:

@@ -1,14 +1,15 @@
-"""The account's webhook: its URL, registration, and the handler that feeds the coordinator."""
+"""The account's webhook: its URL, and the handler that decodes deliveries for the coordinator."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 import logging
+from typing import TYPE_CHECKING
 
-from aiohttp import hdrs, web
+from aiohttp import web
 from homeassistant.components import webhook
-from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.network import NoURLAvailableError
 
@@ -18,9 +19,9 @@ from .api import (
     WebhookSignatureError,
     WebhookUnknownStationError,
 )
-from .const import CONF_CLOUDHOOK_URL, DOMAIN
-from .coordinator import CpmsCoordinator
-from .data import CpmsConfigEntry
+
+if TYPE_CHECKING:
+    from .coordinator import CpmsCoordinator
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,49 +60,19 @@ async def async_webhook_url(hass: HomeAssistant, webhook_id: str) -> WebhookUrl:
         return WebhookUrl(webhook.async_generate_path(webhook_id), reachable=False)
 
 
-class CpmsWebhook:
-    """Receives deliveries for one account, verified before anything changes."""
+type WebhookHandler = Callable[[HomeAssistant, str, web.Request], Awaitable[web.Response]]
 
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: CpmsConfigEntry,
-        coordinator: CpmsCoordinator,
-        decoder: WebhookDecoder,
-    ) -> None:
-        """Bind the entry's webhook id to its coordinator and decoder."""
-        self._hass = hass
-        self._entry = entry
-        self._coordinator = coordinator
-        self._decoder = decoder
-        self.webhook_id: str = entry.data[CONF_WEBHOOK_ID]
 
-    async def async_register(self) -> None:
-        """Accept POSTs from anywhere: the cloud delivers over the internet."""
-        webhook.async_register(
-            self._hass,
-            DOMAIN,
-            self._entry.title,
-            self.webhook_id,
-            self._async_handle,
-            allowed_methods=[hdrs.METH_POST],
-        )
-        self._coordinator.webhook_url = (
-            self._entry.data.get(CONF_CLOUDHOOK_URL)
-            or (await async_webhook_url(self._hass, self.webhook_id)).url
-        )
+def get_webhook_handler(decoder: WebhookDecoder, coordinator: CpmsCoordinator) -> WebhookHandler:
+    """A handler that verifies and decodes each delivery before the coordinator sees it."""
 
-    def unregister(self) -> None:
-        """Stop accepting deliveries."""
-        webhook.async_unregister(self._hass, self.webhook_id)
-
-    async def _async_handle(
-        self, hass: HomeAssistant, webhook_id: str, request: web.Request
+    async def async_handle_webhook(
+        hass: HomeAssistant, webhook_id: str, request: web.Request
     ) -> web.Response:
         """Answer fast with an empty 200; refuse what fails verification with a 4xx."""
         body = await request.read()
         try:
-            self._coordinator.async_handle_webhook(self._decoder, body, request.headers)
+            events = decoder.decode(body, request.headers)
         except WebhookSignatureError as err:
             _LOGGER.warning("Refused a webhook with a bad signature: %s", err)
             return web.Response(status=HTTPStatus.UNAUTHORIZED)
@@ -111,4 +82,7 @@ class CpmsWebhook:
         except WebhookError as err:
             _LOGGER.warning("Refused a malformed webhook: %s", err)
             return web.Response(status=HTTPStatus.BAD_REQUEST)
+        coordinator.async_handle_events(events)
         return web.Response(status=HTTPStatus.OK)
+
+    return async_handle_webhook

@@ -85,7 +85,7 @@ async def test_stations_with_connectors(sim: Simulator, edrv: EdrvClient) -> Non
         ]
         # One station writes power as a string ("11.0"), the other as a number.
         assert [c.max_power_kw for c in station.connectors] == [11.0, 22.0]
-        assert all(c.status is ConnectorStatus.AVAILABLE for c in station.connectors)
+        assert all(c.status is ConnectorStatus.PREPARING for c in station.connectors)
         assert all(c.station_id == station.id for c in station.connectors)
     assert {c.plug_format for s in stations for c in s.connectors} == {"Socket", "CABLE"}
 

@@ -14,12 +14,13 @@ from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigFlowResult,
 )
-from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
+from homeassistant.const import CONF_API_KEY, CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, UnknownFlow
+import probatio
 import pytest
-from pytest_homeassistant_custom_component.common import start_reauth_flow
+from pytest_homeassistant_custom_component.common import MockConfigEntry, start_reauth_flow
 
 from custom_components.cpms.const import (
     CONF_ADVANCED,
@@ -80,6 +81,15 @@ def credentials(
 
 def account_unique_id(sim: Simulator, provider: str) -> str:
     return f"{provider}_{min(sim.station_ids(provider))}"
+
+
+def default_title(sim: Simulator, provider: str) -> str:
+    """The provider and the account's first two stations, by name."""
+    stations = sorted(
+        station.name for station in sim.world.stations if station.provider.value == provider
+    )
+    names = ", ".join(stations[:2])
+    return f"{NAMES[provider]} · {names}" + (", …" if len(stations) > 2 else "")
 
 
 def schema(result: ConfigFlowResult) -> dict[Any, Any]:
@@ -195,7 +205,7 @@ async def test_edrv(
     entry = await finish(hass, result)
     webhook_id = entry.data[CONF_WEBHOOK_ID]
     assert shown["url"] == f"https://example.com/api/webhook/{webhook_id}"
-    assert entry.title == "eDRV"
+    assert entry.title == default_title(simulator, "edrv")
     assert entry.unique_id == account_unique_id(simulator, "edrv")
     assert entry.data == {
         CONF_PROVIDER: "edrv",
@@ -223,7 +233,7 @@ async def test_thor(hass: HomeAssistant, simulator: Simulator) -> None:
     entry = await finish(hass, result)
     webhook_id = entry.data[CONF_WEBHOOK_ID]
     assert shown["url"] == f"https://example.com/api/webhook/{webhook_id}"
-    assert entry.title == "Thor"
+    assert entry.title == default_title(simulator, "thor")
     assert entry.unique_id == account_unique_id(simulator, "thor")
     assert entry.data == {
         CONF_PROVIDER: "thor",
@@ -280,8 +290,9 @@ def no_stations(sim: Simulator) -> dict[str, Any]:
         ("edrv", rate_limited, "cannot_connect"),
         ("thor", refuse("403 RestAPINotEnabled"), "rest_api_disabled"),
         ("thor", refuse("403 InvalidSourceIPAddr"), "ip_not_allowed"),
-        ("edrv", no_api_there, "unknown"),
-        ("thor", other_json_there, "unknown"),
+        ("edrv", no_api_there, "not_provider_api"),
+        ("thor", other_json_there, "not_provider_api"),
+        ("edrv", refuse("400 Bad request"), "unknown"),
         ("edrv", no_stations, "no_stations"),
         ("thor", no_stations, "no_stations"),
     ],
@@ -292,8 +303,9 @@ def no_stations(sim: Simulator) -> dict[str, Any]:
         "edrv-cannot_connect-rate_limited",
         "thor-rest_api_disabled",
         "thor-ip_not_allowed",
-        "edrv-unknown-404",
-        "thor-unknown-not_an_api_answer",
+        "edrv-not_provider_api-404",
+        "thor-not_provider_api-not_an_api_answer",
+        "edrv-unknown",
         "edrv-no_stations",
         "thor-no_stations",
     ],
@@ -309,11 +321,17 @@ async def test_credentials_error_then_recovery(
     stations = list(simulator.world.stations)
     result = await start_flow(hass, provider)
 
-    result = await configure(hass, result, credentials(simulator, provider, **arrange(simulator)))
+    typed = credentials(simulator, provider, **arrange(simulator))
+    result = await configure(hass, result, typed)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "credentials"
     assert result["errors"] == {"base": error}
     assert result["description_placeholders"] == {"provider": NAMES[provider]}
+    # What was typed stays, and in view: the Advanced section with the URL is open.
+    advanced = schema(result)[fields(result)[CONF_ADVANCED]]
+    assert advanced.options == {"collapsed": False}
+    (url_field,) = advanced.schema.schema
+    assert url_field.description == {"suggested_value": typed[CONF_ADVANCED][CONF_BASE_URL]}
 
     # The cause goes away: faults off, stations back, the right key and address.
     simulator.faults.update({"refuse_requests": None, "rate_limit_next": 0})
@@ -347,6 +365,46 @@ async def test_edrv_without_users(hass: HomeAssistant, simulator: Simulator) -> 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_users"
     assert not hass.config_entries.async_entries(DOMAIN)
+
+
+async def test_title_edited(hass: HomeAssistant, simulator: Simulator) -> None:
+    """The webhook step offers the title, and the user may name the account otherwise."""
+    result = await webhook_form(hass, simulator, "thor")
+    name_field = fields(result)[CONF_NAME]
+    assert name_field.default() == default_title(simulator, "thor")
+    result = await configure(hass, result, {CONF_NAME: "  Office car park "})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].title == "Office car park"
+
+
+@pytest.mark.parametrize("provider", ["edrv", "thor"])
+async def test_new_flow_takes_over(
+    hass: HomeAssistant, simulator: Simulator, provider: str
+) -> None:
+    """A dialog closed at the webhook step does not lock the account: a new one goes on."""
+    lost = await webhook_form(hass, simulator, provider)
+
+    again = await webhook_form(hass, simulator, provider)
+    progress = hass.config_entries.flow.async_progress()
+    assert [flow["flow_id"] for flow in progress] == [again["flow_id"]]
+    with pytest.raises(UnknownFlow):
+        await configure(hass, lost, {})
+
+    entry = await finish(hass, again)
+    assert entry.unique_id == account_unique_id(simulator, provider)
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+async def test_old_flow_finished_after_new_entry(hass: HomeAssistant, simulator: Simulator) -> None:
+    """A flow left at the webhook step cannot add the account a second time."""
+    lost = await webhook_form(hass, simulator, "thor")
+    # The account is added meanwhile, as by a restored backup.
+    MockConfigEntry(
+        domain=DOMAIN, unique_id=account_unique_id(simulator, "thor"), data={}
+    ).add_to_hass(hass)
+    result = await configure(hass, lost, {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
 
 
 # The webhook step
@@ -388,7 +446,7 @@ async def test_webhook_nabu_casa(hass: HomeAssistant, simulator: Simulator, prov
 
     assert entry.data[CONF_CLOUDHOOK_URL] == CLOUDHOOK_URL
     create_cloudhook.assert_awaited_with(hass, entry.data[CONF_WEBHOOK_ID])
-    assert entry.runtime_data.coordinator.webhook_url == CLOUDHOOK_URL
+    assert entry.runtime_data.webhook_url == CLOUDHOOK_URL
 
 
 @pytest.mark.parametrize(
@@ -534,9 +592,29 @@ async def test_reconfigure(
 
     # The old address is gone; the reloaded entry reads the account at the new one.
     await account.sim.stop()
-    coordinator = entry.runtime_data.coordinator
+    coordinator = entry.runtime_data
     await coordinator.async_refresh()
     assert coordinator.last_update_success
+
+
+async def test_reconfigure_keeps_key(
+    hass: HomeAssistant, setup_account: SetupAccount, make_simulator: MakeSimulator
+) -> None:
+    """Changing only the address needs no key: an empty key field keeps the current one."""
+    account = await setup_account("edrv")
+    entry = account.entry
+    moved = await make_simulator(1)
+    result = await start_reconfigure(hass, entry)
+    key_field = fields(result)[CONF_API_KEY]
+    assert isinstance(key_field, probatio.Optional)
+
+    result = await configure(hass, result, {CONF_ADVANCED: {CONF_BASE_URL: moved.edrv_base_url}})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_API_KEY] == account.sim.edrv_api_key
+    assert entry.data[CONF_BASE_URL] == moved.edrv_base_url
+    assert entry.state is ConfigEntryState.LOADED
 
 
 async def other_account(make_simulator: MakeSimulator) -> dict[str, Any]:

@@ -111,7 +111,7 @@ async def test_malformed_delivery_is_refused(
     """Bodies that are not a delivery get a 400, signed or not."""
     account = await setup_account("edrv")
     assert await _post(account, hass_client_no_auth, body, _sign(body)) == 400
-    assert account.entry.runtime_data.coordinator.data.last_webhook is None
+    assert account.entry.runtime_data.data.last_webhook is None
 
 
 async def test_thor_unknown_chargebox_is_refused(
@@ -131,7 +131,7 @@ async def test_thor_unknown_chargebox_is_refused(
         }
     ).encode()
     assert await _post(account, hass_client_no_auth, body, {}) == 403
-    assert account.entry.runtime_data.coordinator.data.last_webhook is None
+    assert account.entry.runtime_data.data.last_webhook is None
 
 
 async def test_only_post_is_accepted(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import asyncio
 from pathlib import Path
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -12,7 +13,11 @@ import pytest
 from simulator import Simulator, SimulatorConfig, SimulatorError
 from simulator.clock import SimClock, epoch_ms, iso
 
+from .helpers import Api, Receiver
+
 if TYPE_CHECKING:
+    import aiohttp
+
     from .conftest import MakeSim
 
 PACKAGE = Path(__file__).parents[2] / "simulator"
@@ -97,6 +102,37 @@ async def test_running_clock_moves_on_its_own(make_sim: MakeSim) -> None:
     # 30 simulated seconds to the first meter tick take 0.3 real seconds at 100x.
     assert sim.clock.now - before >= 30
     assert sim.world.sessions[0].updated_at > before
+
+
+def test_fast_clock_reports_real_times() -> None:
+    """Ten simulated minutes at 10x are one real minute: that is what timestamps say."""
+    clock = SimClock(1000.0, factor=10)
+    clock.advance(600)
+    assert clock.now == 1600.0
+    assert clock.real(clock.now) == 1060.0
+    assert clock.real(1000.0) == 1000.0
+    manual = SimClock(1000.0)
+    manual.advance(600)
+    assert manual.real(manual.now) == 1600.0
+
+
+async def test_fast_clock_dates_nothing_in_the_future(
+    make_sim: MakeSim, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    """An hour simulated at 100x: dates sent out are real times, and so are durations."""
+    sim = await make_sim(clock_factor=100)
+    box = sim.station_ids("thor")[0]
+    sim.local_start("thor", box, 1, "CARD")
+    await sim.advance(3600)
+    await sim.flush_webhooks()
+    real_now = time.time()
+    (charge,) = (await Api(http, sim).thor_json("GET", "/charges/running"))["items"]
+    assert charge["date_started"] / 1000 <= real_now
+    meters = [note for note in receiver.payloads("thor") if "time" in note]
+    # 3600 simulated seconds, 36 real ones (and what the running clock added meanwhile).
+    assert 36 <= int(meters[-1]["time"]) < 60
+    edrv_station = (await Api(http, sim).edrv("GET", "/chargestations"))[1]["result"][0]
+    assert edrv_station["updatedAt"] <= iso(real_now)
 
 
 async def test_start_twice_is_refused(make_sim: MakeSim) -> None:

@@ -72,7 +72,8 @@ async def test_chargestations_list_and_get(api: Api, sim: Simulator) -> None:
     first, second = station["connectors"]
     assert first["_id"] == _connector(sim)
     assert first["chargestation"] == station["_id"]
-    assert (first["status"], first["type"], first["format"]) == ("Available", "Type2", "Socket")
+    # Cars are plugged in without a session: OCPP's Preparing.
+    assert (first["status"], first["type"], first["format"]) == ("Preparing", "Type2", "Socket")
     assert (first["power"], second["power"]) == (11.0, 22.0)
     assert first["power_type"] == "AC_3_PHASE"
 
@@ -168,19 +169,19 @@ async def test_start_charge_stop_with_webhooks(
     assert session["metrics"]["chargingStart"] is None
     assert session["target"] == {"time": 720.0}
 
-    created, preparing = await _webhooks(sim, receiver)
+    # The car is plugged in: the connector is Preparing already, no status change to report.
+    (created,) = await _webhooks(sim, receiver)
     assert created["type"] == "session.created"
     assert created["object"] == "session"
     assert created["data"]["_id"] == session["_id"]
-    assert preparing["type"] == "chargestation.connector_status.updated"
-    assert preparing["object"] == "chargestation"
-    assert _statuses(preparing) == ["Preparing", "Available"]
 
     await sim.advance(2)
     started, charging = await _webhooks(sim, receiver)
     assert started["type"] == "session.started"
     assert started["data"]["status"] == "Started"
-    assert _statuses(charging) == ["Charging", "Available"]
+    assert charging["type"] == "chargestation.connector_status.updated"
+    assert charging["object"] == "chargestation"
+    assert _statuses(charging) == ["Charging", "Preparing"]
 
     await sim.advance(30)
     (updated,) = await _webhooks(sim, receiver)
@@ -204,7 +205,7 @@ async def test_start_charge_stop_with_webhooks(
     await sim.advance(3)
     ended, finishing = await _webhooks(sim, receiver)
     assert ended["type"] == "session.ended"
-    assert _statuses(finishing) == ["Finishing", "Available"]
+    assert _statuses(finishing) == ["Finishing", "Preparing"]
 
     final = await _session(api, session["_id"])
     assert final["status"] == "Ended"
@@ -218,8 +219,8 @@ async def test_start_charge_stop_with_webhooks(
 
     sim.unplug("edrv", sim.station_ids("edrv")[0], 1)
     (available,) = await _webhooks(sim, receiver)
-    assert _statuses(available) == ["Available", "Available"]
-    ids = [p["_id"] for p in (created, preparing, started, charging, updated, ended)]
+    assert _statuses(available) == ["Available", "Preparing"]
+    ids = [p["_id"] for p in (created, started, charging, updated, ended)]
     assert len(set(ids)) == len(ids)
     assert all(OBJECT_ID.fullmatch(i) for i in ids)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", ended["createdAt"])
@@ -346,16 +347,19 @@ async def test_unplugging_while_charging_ends_the_session(
     assert (await _session(api, session["_id"]))["metrics"]["energyConsumed"] == pytest.approx(30.6)
 
 
-async def test_plugging_in_idle_shows_preparing_until_the_connection_timeout(
+async def test_plugging_in_idle_shows_preparing_while_plugged_in(
     make_sim: MakeSim, receiver: Receiver
 ) -> None:
+    """OCPP's Preparing lasts as long as the car is plugged in without a session."""
     sim = await make_sim(plugged_in=False)
     station = sim.station_ids("edrv")[0]
     sim.plug("edrv", station, 1)
     sim.plug("edrv", station, 1)  # already plugged: nothing new
     (preparing,) = await _webhooks(sim, receiver)
     assert _statuses(preparing)[0] == "Preparing"
-    await sim.advance(120)
+    await sim.advance(3600)
+    assert await _webhooks(sim, receiver) == []
+    sim.unplug("edrv", station, 1)
     (available,) = await _webhooks(sim, receiver)
     assert _statuses(available)[0] == "Available"
 
@@ -436,7 +440,8 @@ async def test_station_going_offline_fails_a_waiting_start(
     sim.set_online("edrv", sim.station_ids("edrv")[0], False)
     await _webhooks(sim, receiver)
     await sim.advance(2)
-    failure, _available = await _webhooks(sim, receiver)
+    # The car is still plugged in: the connector stays Preparing, no status change.
+    (failure,) = await _webhooks(sim, receiver)
     assert failure["type"] == "session.start_failure"
     assert (await _session(api, session["_id"]))["status"] == "cancelled"
 
@@ -448,8 +453,7 @@ async def test_local_start_runs_for_another_user(
     session_id = sim.local_start("edrv", station, 2, "04A1B2C3")
     types = [p["type"] for p in await _webhooks(sim, receiver)]
     assert types == [
-        "session.created",
-        "chargestation.connector_status.updated",
+        "session.created",  # the car is plugged in: Preparing already
         "session.started",
         "chargestation.connector_status.updated",
     ]

@@ -78,8 +78,8 @@ async def test_add_edrv_station_lists_it_and_sends_online(
     assert [c["_id"] for c in connectors] == sim.connector_ids("edrv", station_id)
     assert all(OBJECT_ID.fullmatch(c["_id"]) for c in connectors)
     assert [(c["power"], c["status"]) for c in connectors] == [
-        (11.0, "Available"),
-        (22.0, "Available"),
+        (11.0, "Preparing"),
+        (22.0, "Preparing"),
     ]
     assert all(c["plugged"] for c in _state_station(sim, "edrv", station_id)["connectors"])
 
@@ -137,7 +137,7 @@ async def test_remove_drops_steps_still_due(
         {"unit": "power", "limit": 7000},
     )
     assert status == 200
-    sim.plug("edrv", station_id, 2)  # Preparing until the connection timeout
+    sim.plug("edrv", station_id, 2)  # Preparing while plugged in
     assert [p["type"] for p in await _sent(sim, receiver, "edrv")] == [
         "chargestation.connector_status.updated"
     ]

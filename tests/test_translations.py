@@ -1,0 +1,82 @@
+"""Every user-facing string renders as written: Markdown swallows no character of it.
+
+The frontend renders descriptions, errors and repair texts as Markdown, placeholders filled in.
+A `*` in `session.*` outside a code span turns the rest of a line into italics, and the `*` is
+gone; a `_` or `<` can do the same. Names like these belong in code spans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import html
+import json
+from pathlib import Path
+import re
+
+from markdown_it import MarkdownIt
+import pytest
+
+from custom_components.cpms.const import EDRV_WEBHOOK_EVENTS, THOR_WEBHOOK_SECTIONS
+
+TRANSLATIONS = Path(__file__).parents[1] / "custom_components" / "cpms" / "translations"
+# What the integration fills in; anything else gets a plain word.
+PLACEHOLDERS = {
+    "events": EDRV_WEBHOOK_EVENTS,
+    "sections": THOR_WEBHOOK_SECTIONS,
+    "url": "https://example.com/api/webhook/0f1e_2d3c*4b5a",
+}
+# Characters that Markdown may take as markup instead of showing them.
+FRAGILE = "*_\\[]<>~"
+_MARKDOWN = MarkdownIt("commonmark")
+
+
+def strings(node: object, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every string of a translation file, with its key path."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from strings(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, str):
+        yield path, node
+
+
+def fill(text: str) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: PLACEHOLDERS.get(m[1], "value"), text)
+
+
+def swallowed(text: str) -> list[str]:
+    """The characters that the rendered text lacks, compared with what was written."""
+    shown = html.unescape(re.sub(r"<[^>]+>", "", _MARKDOWN.render(text)))
+    lost = [char for char in FRAGILE if shown.count(char) != text.count(char)]
+    if "`" in shown:
+        lost.append("`")  # an unclosed code span
+    return lost
+
+
+@pytest.mark.parametrize("language", sorted(path.name for path in TRANSLATIONS.glob("*.json")))
+def test_translations_render_as_written(language: str) -> None:
+    """No translation string loses a character to Markdown, placeholders filled in."""
+    texts = dict(strings(json.loads((TRANSLATIONS / language).read_text("utf-8"))))
+    assert texts
+    broken = {path: lost for path, text in texts.items() if (lost := swallowed(fill(text)))}
+    assert broken == {}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Subscribe to session.*, chargestation.online and chargestation.set_power_limit.*.",
+        "Set charge_point_id and __init__.",
+        "Paste <url> here.",
+        "An unclosed `code span.",
+    ],
+)
+def test_check_finds_swallowed_markdown(text: str) -> None:
+    """The check itself: each of these loses characters when rendered."""
+    assert swallowed(text)
+
+
+def test_event_names_are_code() -> None:
+    """The eDRV events, wildcards included, reach the screen literally."""
+    shown = _MARKDOWN.render(EDRV_WEBHOOK_EVENTS)
+    assert "<code>session.*</code>" in shown
+    assert "<code>chargestation.set_power_limit.*</code>" in shown
