@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+import logging
 
 from aiohttp import hdrs
 from homeassistant.components.webhook import (
@@ -14,12 +15,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
 from .api import Provider
-from .const import CONF_CLOUDHOOK_URL, CONF_PROVIDER, CONF_USER_ID, DOMAIN
+from .const import CONF_CLOUDHOOK_URL, CONF_COMMAND_URL, CONF_PROVIDER, CONF_USER_ID, DOMAIN
 from .coordinator import CpmsConfigEntry, CpmsCoordinator
 from .devices import is_known_device
 from .providers import create_client, create_decoder
 from .store import SessionStore
 from .webhook import async_webhook_url, get_webhook_handler
+
+_LOGGER = logging.getLogger(__name__)
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.NUMBER, Platform.SENSOR, Platform.SWITCH]
 
@@ -27,7 +30,13 @@ PLATFORMS = [Platform.BINARY_SENSOR, Platform.NUMBER, Platform.SENSOR, Platform.
 async def async_setup_entry(hass: HomeAssistant, entry: CpmsConfigEntry) -> bool:
     """Read the account once, then listen to its webhook."""
     provider = Provider(entry.data[CONF_PROVIDER])
-    client = create_client(hass, provider, entry.data, entry.options.get(CONF_USER_ID))
+    client = create_client(
+        hass,
+        provider,
+        entry.data,
+        entry.options.get(CONF_USER_ID),
+        on_command_url=partial(_remember_command_url, hass, entry),
+    )
     webhook_id: str = entry.data[CONF_WEBHOOK_ID]
     webhook_url = (
         entry.data.get(CONF_CLOUDHOOK_URL) or (await async_webhook_url(hass, webhook_id)).url
@@ -37,7 +46,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CpmsConfigEntry) -> bool
     )
     await coordinator.async_config_entry_first_refresh()
 
-    decoder = create_decoder(provider, entry.options, coordinator.station_ids)
+    decoder = create_decoder(client, entry.options, coordinator.station_ids)
     # Accept POSTs from anywhere: the cloud delivers over the internet.
     webhook_register(
         hass,
@@ -52,6 +61,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: CpmsConfigEntry) -> bool
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _remember_command_url(hass: HomeAssistant, entry: CpmsConfigEntry, url: str) -> None:
+    """Thor took commands at the other host: send them there from now on, restarts included."""
+    _LOGGER.warning(
+        "Thor refused commands at %s and took them at %s; using %s from now on",
+        entry.data.get(CONF_COMMAND_URL) or "the configured address",
+        url,
+        url,
+    )
+    hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_COMMAND_URL: url})
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: CpmsConfigEntry) -> bool:

@@ -12,7 +12,7 @@ from typing import cast
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -21,9 +21,11 @@ from homeassistant.util import dt as dt_util
 from .api import (
     CommandResultEvent,
     ConnectorStatusEvent,
+    CpmsAccessDeniedError,
     CpmsAuthenticationError,
     CpmsClient,
     CpmsError,
+    CpmsRejectedError,
     CurrentLimitClient,
     Event,
     MeterValuesEvent,
@@ -40,15 +42,17 @@ from .const import (
     DOMAIN,
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
+    ISSUE_ACCESS_DENIED,
+    ISSUE_SIGNATURE,
     ISSUE_WEBHOOKS_NOT_ARRIVING,
     START_DEADLINE,
     STATION_RELIST_COOLDOWN,
     STOP_DEADLINE,
-    UNCONFIRMED_REFRESH,
+    UNCONFIRMED_REFRESHES,
 )
 from .data import ConnectorState, CpmsData
 from .devices import async_sync_devices
-from .errors import error_from_cpms, translated_error
+from .errors import ACCESS_ISSUE_KEYS, error_from_cpms, translated_error
 from .merge import RANK, combine, same_session
 from .providers import PROVIDER_NAMES
 from .store import SessionStore
@@ -85,7 +89,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             _LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} {entry.title}",
-            update_interval=UNCONFIRMED_REFRESH,
+            update_interval=UNCONFIRMED_REFRESHES[0],
         )
         self.client = client
         self.webhook_url = webhook_url
@@ -105,6 +109,9 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._key_listeners: dict[str, list[CALLBACK_TYPE]] = {}
         self._station_listeners: list[CALLBACK_TYPE] = []
         self._changed: set[str] = set()
+        # Reads made while no webhook ever arrived: each one waits longer for the next.
+        self._unconfirmed_reads = 0
+        self._issues: set[str] = {ISSUE_SIGNATURE, ISSUE_ACCESS_DENIED}
 
     @property
     def webhooks_confirmed(self) -> bool:
@@ -123,11 +130,22 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
 
     async def _async_update_data(self) -> CpmsData:
         """List stations once, then reconcile active sessions with the cloud."""
+        if not self._store.webhooks_confirmed:
+            self._unconfirmed_reads += 1
         try:
             if not self._stations_listed:
                 self._set_stations(await self.client.async_get_stations())
             active = await self.client.async_get_active_sessions()
             moved = await self._async_reconcile(active)
+        except CpmsAccessDeniedError as err:
+            # A dashboard setting refuses this caller: a new key would not help, so no reauth.
+            self._raise_access_issue(err)
+            self._update_schedule()
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
         except CpmsAuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="authentication_failed"
@@ -138,6 +156,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                 translation_key="update_failed",
                 translation_placeholders={"error": str(err)},
             ) from err
+        self._delete_issue(ISSUE_ACCESS_DENIED)
         # At start-up the cloud may have moved while Home Assistant was down; later it should not.
         if moved and self._refreshed_once:
             self._raise_webhook_issue()
@@ -239,6 +258,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         if self._issue_may_exist:
             self._issue_may_exist = False
             ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
+        self._delete_issue(ISSUE_SIGNATURE)
         for event in events:
             if event.event_id in self._seen_events:
                 continue
@@ -252,7 +272,28 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self.last_update_success = True
         self._async_notify_changed()
 
+    @callback
+    def async_signature_refused(self, reason: str) -> None:
+        """A delivery failed the signature check: nothing changes, but the user must know."""
+        self._issues.add(ISSUE_SIGNATURE)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"{ISSUE_SIGNATURE}_{self.config_entry.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ISSUE_SIGNATURE,
+            translation_placeholders={"title": self.config_entry.title, "reason": reason},
+        )
+
     def _apply_event(self, event: Event) -> None:
+        if (
+            isinstance(event, CommandResultEvent)
+            and not event.station_id
+            and (state := self.data.connectors.get(event.connector_id or ""))
+        ):
+            # A connector's default limit names the connector only, as eDRV's sample shows.
+            event = replace(event, station_id=state.connector.station_id)
         if event.station_id not in self.data.stations:
             self._async_relist_stations()
             return
@@ -299,12 +340,20 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                 status=SessionStatus.STARTED,
                 ref=event.ref,
             )
+        energy, meter_start = event.energy_wh, session.meter_start_wh
+        if energy is None and event.register_wh is not None:
+            # No session energy: the register's rise since the session began, never the
+            # register itself (881 kWh for a 1 kWh charge would stay on the Energy dashboard).
+            if meter_start is None:
+                meter_start = event.register_wh - (session.energy_wh or 0.0)
+            energy = max(event.register_wh - meter_start, 0.0)
         self._merge(
             state,
             replace(
                 session,
                 status=max(session.status, SessionStatus.STARTED, key=RANK.__getitem__),
-                energy_wh=event.energy_wh,
+                energy_wh=energy,
+                meter_start_wh=meter_start,
                 power_w=event.power_w,
                 current_a=event.current_a,
                 soc=event.soc,
@@ -452,9 +501,10 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     # Polling schedule and the repair issue
 
     def _update_schedule(self) -> None:
-        """Poll every minute until push is confirmed; then only a rare safety refresh."""
+        """Poll ever less often until push is confirmed; then only a rare safety refresh."""
         if not self._store.webhooks_confirmed:
-            interval: timedelta | None = UNCONFIRMED_REFRESH
+            step = min(self._unconfirmed_reads, len(UNCONFIRMED_REFRESHES)) - 1
+            interval: timedelta | None = UNCONFIRMED_REFRESHES[max(step, 0)]
         elif self._active:
             interval = self.safety_refresh
         else:
@@ -469,6 +519,24 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     @property
     def _issue_id(self) -> str:
         return f"{ISSUE_WEBHOOKS_NOT_ARRIVING}_{self.config_entry.entry_id}"
+
+    def _raise_access_issue(self, err: CpmsAccessDeniedError) -> None:
+        """Tell what to change in the provider's dashboard: the key itself is fine."""
+        self._issues.add(ISSUE_ACCESS_DENIED)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"{ISSUE_ACCESS_DENIED}_{self.config_entry.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ACCESS_ISSUE_KEYS.get(err.code, ISSUE_ACCESS_DENIED),
+            translation_placeholders={"title": self.config_entry.title, "error": str(err)},
+        )
+
+    def _delete_issue(self, kind: str) -> None:
+        if kind in self._issues:
+            self._issues.discard(kind)
+            ir.async_delete_issue(self.hass, DOMAIN, f"{kind}_{self.config_entry.entry_id}")
 
     def _raise_webhook_issue(self) -> None:
         self._issue_may_exist = True
@@ -512,6 +580,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                 self._async_notify_changed()
             if isinstance(err, CpmsAuthenticationError):
                 self.config_entry.async_start_reauth(self.hass)
+            elif isinstance(err, CpmsAccessDeniedError):
+                self._raise_access_issue(err)
             raise error_from_cpms(err) from err
 
     async def async_start(self, connector_id: str) -> None:
@@ -550,14 +620,37 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             return
         if session.ref == SessionRef() and session.status is SessionStatus.REQUESTED:
             raise translated_error("start_pending")
-        await self._async_command(
-            state,
-            self.client.async_stop_session(session, state.connector),
-            replace(session, status=SessionStatus.STOPPING),
-        )
+        try:
+            await self._async_command(
+                state,
+                self.client.async_stop_session(session, state.connector),
+                replace(session, status=SessionStatus.STOPPING),
+            )
+        except HomeAssistantError as err:
+            cause = err.__cause__
+            if not (isinstance(cause, CpmsRejectedError) and cause.code == "NotInTransaction"):
+                raise
+            # Nothing runs there, says the cloud: read what became of the session.
+            await self._async_after_not_in_transaction(state, session, err)
+            return
         if state.session is not None:
             self._store.save_session(connector_id, state.session)
         self._schedule_deadline(connector_id, STOP_DEADLINE)
+
+    async def _async_after_not_in_transaction(
+        self, state: ConnectorState, session: Session, err: HomeAssistantError
+    ) -> None:
+        """Show the session as the cloud has it, never as charging again by mistake."""
+        try:
+            fetched = await self._async_fetch(session)
+        except CpmsError as read_err:
+            _LOGGER.warning("Reading session %s after its stop failed: %s", session.id, read_err)
+            raise err from read_err
+        self._merge(state, fetched)
+        self._update_schedule()
+        self._async_notify_changed()
+        if fetched.status.is_active:
+            raise err  # the cloud lists it as running all the same
 
     async def async_set_current_limit(self, connector_id: str, amps: float) -> None:
         """Limit the connector's session, or its default when nothing charges."""

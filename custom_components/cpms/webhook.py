@@ -69,13 +69,19 @@ def get_webhook_handler(decoder: WebhookDecoder, coordinator: CpmsCoordinator) -
     async def async_handle_webhook(
         hass: HomeAssistant, webhook_id: str, request: web.Request
     ) -> web.Response:
-        """Answer fast with an empty 200; refuse what fails verification with a 4xx."""
+        """Answer fast with an empty 200; refuse what fails verification.
+
+        A bad signature changes nothing and raises a repair issue, but is answered 200: eDRV
+        disables an endpoint that keeps answering errors, and a wrong secret in Home Assistant
+        would then need the endpoint re-enabled too once the secret is fixed.
+        """
         body = await request.read()
         try:
             events = decoder.decode(body, request.headers)
         except WebhookSignatureError as err:
-            _LOGGER.warning("Refused a webhook with a bad signature: %s", err)
-            return web.Response(status=HTTPStatus.UNAUTHORIZED)
+            _LOGGER.warning("Ignored a webhook with a bad signature: %s", err)
+            coordinator.async_signature_refused(str(err))
+            return web.Response(status=HTTPStatus.OK)
         except WebhookUnknownStationError as err:
             _LOGGER.warning("Refused a webhook for an unknown station: %s", err)
             return web.Response(status=HTTPStatus.FORBIDDEN)

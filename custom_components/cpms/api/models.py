@@ -176,6 +176,8 @@ class Session:
     cost: Money | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
+    # The meter register when the session began, where energy is only known from the register.
+    meter_start_wh: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

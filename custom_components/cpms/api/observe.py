@@ -50,10 +50,11 @@ VOCABULARY_KEYS = frozenset(
     }
 )
 # Headers whose values are kept; every other value is masked.
-SAFE_HEADERS = frozenset({"content-type", "content-length", "user-agent", "content-encoding"})
+SAFE_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
 _KEY_PATTERN = re.compile(r"^[A-Za-z_$][\w$.\[\]-]{0,40}$")
 _ID_SEGMENT = re.compile(r"^(?=.*\d)[\w.-]+$")
-_SIGNATURE_VALUE = re.compile(r"(=)([0-9A-Za-z]{4})[0-9A-Za-z]+")
+_SIGNATURE_VALUE = re.compile(r"=([^,]*)")
+_HEX = frozenset("0123456789abcdefABCDEF")
 
 
 class CloudObservations:
@@ -63,7 +64,7 @@ class CloudObservations:
         """Start knowing nothing."""
         self.facts: dict[str, str] = {}
         self._deliveries: OrderedDict[str, deque[dict[str, object]]] = OrderedDict()
-        self._answers: OrderedDict[str, dict[str, object]] = OrderedDict()
+        self._answers: OrderedDict[str, object] = OrderedDict()
 
     def note(self, fact: str, value: str) -> bool:
         """Record a detected fact; True (and one log line) when it is new or changed."""
@@ -91,15 +92,15 @@ class CloudObservations:
         self._deliveries.move_to_end(key)
 
     def record_answer(self, method: str, path: str, status: int, body: bytes) -> None:
-        """Keep the shape (keys and types) of the last answer to each call."""
+        """Keep the shape (keys and types) of the last answer to each call, per status."""
         try:
             shape: object = shape_of(json.loads(body)) if body else "empty"
         except ValueError, RecursionError:
             shape = "text"
-        key = f"{method} {call_template(path)}"
+        key = f"{method} {call_template(path)} → {status}"
         if key not in self._answers and len(self._answers) >= MAX_ANSWERS:
             self._answers.popitem(last=False)
-        self._answers[key] = {"status": status, "shape": shape}
+        self._answers[key] = shape
         self._answers.move_to_end(key)
 
     def as_dict(self) -> dict[str, object]:
@@ -140,7 +141,7 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
         if lower in SAFE_HEADERS:
             result[lower] = value[:80]
         elif "signature" in lower:
-            result[lower] = _SIGNATURE_VALUE.sub(r"\1\2…", value)[:120]
+            result[lower] = _SIGNATURE_VALUE.sub(_cut, value)[:120]
         else:
             result[lower] = MASK
     return result
@@ -157,6 +158,18 @@ def shape_of(value: object, depth: int = 0) -> object:
     if value is None:
         return "null"
     return type(value).__name__
+
+
+def _cut(match: re.Match[str]) -> str:
+    """Keep what a signature value is (digits, hex) and its length, not the value."""
+    value = match.group(1).strip()
+    if value.isdigit():
+        kind = "digits"
+    elif value and set(value) <= _HEX:
+        kind = "hex"
+    else:
+        kind = "chars"
+    return f"=<{len(value)} {kind}>"
 
 
 def _safe_key(key: str) -> str:

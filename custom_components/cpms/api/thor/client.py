@@ -203,8 +203,8 @@ class ThorClient:
 
         Only refusals that prove nothing happened move on: the key unknown there, or no
         connection at all. A key refused everywhere is a
-        CpmsAccessDeniedError, never an authentication error: reads work with it, so a
-        re-authentication would succeed and loop.
+        CpmsAccessDeniedError if reads still work with it (one read checks), since a
+        re-authentication would then succeed and loop; if reads fail too, the key is bad.
         """
         hosts = [self.command_url]
         if self._base_url != self.command_url:
@@ -226,6 +226,8 @@ class ThorClient:
             return response
         if all(isinstance(err, CpmsUnreachableError) for err in failures):
             raise failures[-1]
+        # A key that reads fine is not the problem; one refused for reads too is (a reauth).
+        await self._get_json("chargeboxes", {"onlyactive": "true"})
         raise CpmsAccessDeniedError(
             f"Thor refused commands with this key at {' and '.join(hosts)}", code=_KEY_CODE
         )
