@@ -32,7 +32,6 @@ async def _charging(account: Account) -> str:
     return connector
 
 
-# One read of the active sessions: eDRV asks for started and for created sessions.
 # eDRV: "Started", "started" and "created", as its status filter matches the stored spelling.
 ACTIVE_LIST = {"edrv": {"edrv GET /sessions": 3}, "thor": {"thor GET /charges/running": 1}}
 
