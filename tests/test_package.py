@@ -69,6 +69,8 @@ def _keys_in_code() -> set[tuple[str, str]]:  # noqa: PLR0912
     """(section, key) pairs the code names: exceptions, flow errors and aborts, steps."""
     used: set[tuple[str, str]] = set()
     for path in PACKAGE.glob("*.py"):
+        # Repair flows translate their steps and aborts under issues.<issue>.fix_flow.
+        flow = "repairs" if path.name == "repairs.py" else "config"
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
@@ -85,9 +87,9 @@ def _keys_in_code() -> set[tuple[str, str]]:  # noqa: PLR0912
             ):
                 used.add(("exceptions", key_node.value))
             if isinstance(reason := keywords.get("reason"), ast.Constant):
-                used.add(("config.abort", reason.value))
+                used.add((f"{flow}.abort", reason.value))
             if isinstance(step := keywords.get("step_id"), ast.Constant):
-                section = "options.step" if step.value == "init" else "config.step"
+                section = "options.step" if step.value == "init" else f"{flow}.step"
                 used.add((section, step.value))
             if isinstance(errors := keywords.get("errors"), ast.IfExp):
                 for branch in (errors.body, errors.orelse):
@@ -99,6 +101,14 @@ def _keys_in_code() -> set[tuple[str, str]]:  # noqa: PLR0912
 
 
 def _lookup(section: str) -> dict[str, object]:
+    if section.startswith("repairs."):  # any issue's fix flow
+        part = section.removeprefix("repairs.")
+        issues: dict[str, dict[str, dict[str, dict[str, object]]]] = TRANSLATIONS["issues"]
+        return {
+            key: value
+            for issue in issues.values()
+            for key, value in issue.get("fix_flow", {}).get(part, {}).items()
+        }
     node: object = TRANSLATIONS
     for part in section.split("."):
         assert isinstance(node, dict), section

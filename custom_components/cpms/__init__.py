@@ -12,10 +12,18 @@ from homeassistant.components.webhook import (
 )
 from homeassistant.const import CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
 from .api import Provider
-from .const import CONF_CLOUDHOOK_URL, CONF_COMMAND_URL, CONF_PROVIDER, CONF_USER_ID, DOMAIN
+from .const import (
+    CONF_CLOUDHOOK_URL,
+    CONF_COMMAND_URL,
+    CONF_PROVIDER,
+    CONF_USER_ID,
+    DOMAIN,
+    ISSUE_NEW_STATIONS,
+    ISSUE_WEBHOOKS_NOT_ARRIVING,
+)
 from .coordinator import CpmsConfigEntry, CpmsCoordinator
 from .devices import is_known_device
 from .providers import create_client, create_decoder
@@ -80,8 +88,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: CpmsConfigEntry) -> boo
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: CpmsConfigEntry) -> None:
-    """Delete the stored sessions and the Nabu Casa cloudhook of a removed account."""
+    """Delete the stored sessions, the repair issues and the cloudhook of a removed account."""
     await SessionStore(hass, entry.entry_id).async_remove()
+    for issue in (ISSUE_NEW_STATIONS, ISSUE_WEBHOOKS_NOT_ARRIVING):
+        ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
     if entry.data.get(CONF_CLOUDHOOK_URL) and "cloud" in hass.config.components:
         from homeassistant.components import cloud  # noqa: PLC0415 (set up, so importable)
 

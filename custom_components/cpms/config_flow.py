@@ -17,6 +17,7 @@ from homeassistant.const import CONF_API_KEY, CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -44,20 +45,24 @@ from .api import (
     User,
 )
 from .const import (
+    CONF_ADD_NEW_STATIONS,
     CONF_ADVANCED,
     CONF_BASE_URL,
     CONF_CLOUDHOOK_URL,
     CONF_COMMAND_URL,
     CONF_PROVIDER,
     CONF_SAFETY_REFRESH,
+    CONF_STATIONS,
     CONF_USER_ID,
     CONF_WEBHOOK_SECRET,
     DEFAULT_SAFETY_REFRESH_MINUTES,
     DOMAIN,
     EDRV_WEBHOOK_EVENTS,
+    HANDFUL_OF_STATIONS,
     THOR_WEBHOOK_SECTIONS,
 )
 from .providers import DEFAULT_BASE_URLS, DEFAULT_COMMAND_URL, PROVIDER_NAMES, create_client
+from .selection import StationSelection, selection_options, station_selector
 from .webhook import async_webhook_url
 
 _LOGGER = logging.getLogger(__name__)
@@ -173,6 +178,25 @@ def _user_selector(users: list[User]) -> SelectSelector:
     )
 
 
+def _station_fields(stations: list[Station]) -> dict[Any, Any]:
+    """Choose among the account's stations, and what happens to stations it gains later."""
+    return {
+        probatio.Required(CONF_STATIONS): station_selector(stations),
+        probatio.Required(CONF_ADD_NEW_STATIONS): BooleanSelector(),
+    }
+
+
+def _chosen_stations(
+    stations: list[Station], user_input: dict[str, Any]
+) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The selection's options, or the error of an empty choice."""
+    chosen = user_input[CONF_STATIONS]
+    if not chosen:
+        return None, {CONF_STATIONS: "no_station_chosen"}
+    listed = [station.id for station in stations]
+    return selection_options(listed, chosen, add_new=user_input[CONF_ADD_NEW_STATIONS]), {}
+
+
 class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up an eDRV or Thor account."""
 
@@ -184,6 +208,7 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
         self._data: dict[str, Any] = {}
         self._options: dict[str, Any] = {}
         self._users: list[User] = []
+        self._stations: list[Station] = []
         self._title = ""
 
     @staticmethod
@@ -220,20 +245,19 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             data = _credentials(self._provider, user_input)
             try:
-                stations, self._users = await async_validate(self.hass, self._provider, data)
+                self._stations, self._users = await async_validate(self.hass, self._provider, data)
             except CannotConfigureError as err:
                 errors["base"] = err.key
             else:
-                self._take_over(account_id(self._provider, stations))
-                await self.async_set_unique_id(
-                    account_id(self._provider, stations), raise_on_progress=False
-                )
+                unique_id = account_id(self._provider, self._stations)
+                self._take_over(unique_id)
+                await self.async_set_unique_id(unique_id, raise_on_progress=False)
                 self._abort_if_unique_id_configured()
                 self._data = data
-                self._title = default_title(self._provider, stations)
+                self._title = default_title(self._provider, self._stations)
                 if self._provider is Provider.EDRV:
                     return await self.async_step_edrv_user()
-                return await self.async_step_webhook()
+                return await self.async_step_stations()
         return self.async_show_form(
             step_id="credentials",
             # After an error the form keeps what was typed, the base URL included and in view.
@@ -261,7 +285,7 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_USER_ID: user_input[CONF_USER_ID],
                 CONF_WEBHOOK_SECRET: user_input.get(CONF_WEBHOOK_SECRET, "").strip(),
             }
-            return await self.async_step_webhook()
+            return await self.async_step_stations()
         return self.async_show_form(
             step_id="edrv_user",
             data_schema=probatio.Schema(
@@ -272,6 +296,32 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
                     probatio.Optional(CONF_WEBHOOK_SECRET): _PASSWORD,
                 }
             ),
+        )
+
+    async def async_step_stations(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Let a large account choose its stations; a small one gets them all."""
+        if len(self._stations) <= HANDFUL_OF_STATIONS:
+            return await self.async_step_webhook()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            chosen, errors = _chosen_stations(self._stations, user_input)
+            if chosen is not None:
+                self._options.update(chosen)
+                return await self.async_step_webhook()
+        return self.async_show_form(
+            step_id="stations",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(_station_fields(self._stations)),
+                user_input
+                or {
+                    CONF_STATIONS: [station.id for station in self._stations],
+                    CONF_ADD_NEW_STATIONS: True,
+                },
+            ),
+            errors=errors,
+            description_placeholders={"count": str(len(self._stations))},
         )
 
     async def async_step_webhook(
@@ -386,34 +436,54 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class CpmsOptionsFlow(OptionsFlowWithReload):
-    """Change who starts eDRV sessions, the signing secret, and the safety refresh."""
+    """Change who starts eDRV sessions, the signing secret, the stations and the refresh."""
+
+    def __init__(self) -> None:
+        """The account is read once, when the form is first shown."""
+        self._account: tuple[list[Station], list[User]] | None = None
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """One form; the eDRV fields only for eDRV."""
+        """One form; the eDRV fields only for eDRV, the stations only for large accounts."""
         entry = self.config_entry
         provider = Provider(entry.data[CONF_PROVIDER])
+        if self._account is None:
+            try:
+                self._account = await async_validate(self.hass, provider, entry.data)
+            except CannotConfigureError as err:
+                return self.async_abort(reason=err.key)
+        stations, users = self._account
+        choose = len(stations) > HANDFUL_OF_STATIONS or CONF_STATIONS in entry.options
+        errors: dict[str, str] = {}
         if user_input is not None:
             options = {**entry.options, **user_input}
             if provider is Provider.EDRV:
                 # A cleared optional field is left out of user_input: it means no secret.
                 options[CONF_WEBHOOK_SECRET] = user_input.get(CONF_WEBHOOK_SECRET, "").strip()
-            return self.async_create_entry(data=options)
+            if choose:
+                chosen, errors = _chosen_stations(stations, user_input)
+                options.update(chosen or {})
+            if not errors:
+                return self.async_create_entry(data=options)
         fields: dict[Any, Any] = {}
         if provider is Provider.EDRV:
-            try:
-                _stations, users = await async_validate(self.hass, provider, entry.data)
-            except CannotConfigureError as err:
-                return self.async_abort(reason=err.key)
             fields[probatio.Required(CONF_USER_ID)] = _user_selector(users)
             fields[probatio.Optional(CONF_WEBHOOK_SECRET)] = _PASSWORD
+        if choose:
+            fields.update(_station_fields(stations))
         fields[probatio.Required(CONF_SAFETY_REFRESH)] = NumberSelector(
             NumberSelectorConfig(
                 min=5, max=240, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="min"
             )
         )
+        selection = StationSelection.from_options(entry.options)
+        shown = {
+            CONF_STATIONS: [station.id for station in stations if selection.shows(station.id)],
+            CONF_ADD_NEW_STATIONS: selection.add_new,
+        }
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                probatio.Schema(fields), dict(entry.options)
+                probatio.Schema(fields), user_input or {**entry.options, **shown}
             ),
+            errors=errors,
         )

@@ -14,6 +14,12 @@ CONF_USER_ID: Final = "user_id"
 CONF_WEBHOOK_SECRET: Final = "webhook_secret"  # noqa: S105 (a key, not a secret)
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
 CONF_SAFETY_REFRESH: Final = "safety_refresh_minutes"
+CONF_STATIONS: Final = "stations"
+CONF_EXCLUDED_STATIONS: Final = "excluded_stations"
+CONF_ADD_NEW_STATIONS: Final = "add_new_stations"
+
+# Accounts with more stations than this choose which ones to add; smaller ones get them all.
+HANDFUL_OF_STATIONS: Final = 5
 
 DEFAULT_SAFETY_REFRESH_MINUTES: Final = 15
 # Until a first webhook proves that push works, active sessions are read after 1, then 5, then
@@ -36,6 +42,7 @@ EVENT_SESSION_ENDED: Final = f"{DOMAIN}_session_ended"
 ISSUE_WEBHOOKS_NOT_ARRIVING: Final = "webhooks_not_arriving"
 ISSUE_SIGNATURE: Final = "webhook_signature"
 ISSUE_ACCESS_DENIED: Final = "access_denied"
+ISSUE_NEW_STATIONS: Final = "new_stations"
 
 # Markdown: in code spans, so that the `*` of a wildcard is not read as emphasis.
 EDRV_WEBHOOK_EVENTS: Final = (

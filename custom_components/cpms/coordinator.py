@@ -43,6 +43,7 @@ from .const import (
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
     ISSUE_ACCESS_DENIED,
+    ISSUE_NEW_STATIONS,
     ISSUE_SIGNATURE,
     ISSUE_WEBHOOKS_NOT_ARRIVING,
     START_DEADLINE,
@@ -55,6 +56,7 @@ from .devices import async_sync_devices
 from .errors import ACCESS_ISSUE_KEYS, error_from_cpms, translated_error
 from .merge import RANK, combine, same_session
 from .providers import PROVIDER_NAMES
+from .selection import StationSelection
 from .store import SessionStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ type CpmsConfigEntry = ConfigEntry[CpmsCoordinator]
 
 _PENDING_START = frozenset({SessionStatus.REQUESTED, SessionStatus.CREATED})
 _SEEN_EVENTS_KEPT = 1024
+_OFFERED_NAMES_SHOWN = 10
 
 
 class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
@@ -95,6 +98,12 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self.webhook_url = webhook_url
         self.station_device_ids: dict[str, str] = {}
         self.data = CpmsData()
+        self.selection = StationSelection.from_options(entry.options)
+        # New stations that the selection leaves to the user, asked about in a repair issue.
+        self.offered_stations: list[Station] = []
+        # Every station of the account, and those of them the selection leaves out.
+        self._account_stations: frozenset[str] = frozenset()
+        self._hidden_stations: frozenset[str] = frozenset()
         self._store = store
         self._stations_listed = False
         self._refreshed_once = False
@@ -198,7 +207,17 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     # Stations and connectors
 
     def _set_stations(self, stations: Iterable[Station]) -> None:
-        """Replace the station list, keeping the session of every known connector."""
+        """Replace the station list, keeping the session of every known connector.
+
+        Stations the selection leaves out get no state and no devices; their events are ignored.
+        """
+        listed = list(stations)
+        self._account_stations = frozenset(station.id for station in listed)
+        shown = [station for station in listed if self.selection.shows(station.id)]
+        self._hidden_stations = self._account_stations - {station.id for station in shown}
+        offered = set(self.selection.offered(self._account_stations))
+        self._offer_stations([station for station in listed if station.id in offered])
+        stations = shown
         old = self.data.connectors
         self.data.stations = {station.id: station for station in stations}
         self.data.connectors = {}
@@ -244,8 +263,34 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self.async_update_listeners()
 
     def station_ids(self) -> Collection[str]:
-        """Stations on the account now; Thor's decoder refuses any other."""
-        return self.data.stations.keys()
+        """Stations on the account now, shown or not; Thor's decoder refuses any other."""
+        return self._account_stations
+
+    def _offer_stations(self, offered: list[Station]) -> None:
+        """Ask about new stations in a repair issue whose fix adds them; none, no issue."""
+        self.offered_stations = offered
+        issue_id = f"{ISSUE_NEW_STATIONS}_{self.config_entry.entry_id}"
+        if not offered:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        names = [station.name for station in offered[:_OFFERED_NAMES_SHOWN]]
+        if len(offered) > _OFFERED_NAMES_SHOWN:
+            names.append(f"+{len(offered) - _OFFERED_NAMES_SHOWN}")
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            data={"entry_id": self.config_entry.entry_id},
+            is_fixable=True,
+            is_persistent=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_NEW_STATIONS,
+            translation_placeholders={
+                "title": self.config_entry.title,
+                "count": str(len(offered)),
+                "stations": ", ".join(names),
+            },
+        )
 
     # Push
 
@@ -295,7 +340,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             # A connector's default limit names the connector only, as eDRV's sample shows.
             event = replace(event, station_id=state.connector.station_id)
         if event.station_id not in self.data.stations:
-            self._async_relist_stations()
+            if event.station_id not in self._hidden_stations:
+                self._async_relist_stations()
             return
         match event:
             case SessionEvent(session=session):
@@ -443,7 +489,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         for session in active:
             state = self.data.connectors.get(session.connector_id)
             if state is None:
-                self._async_relist_stations()
+                if session.station_id not in self._hidden_stations:
+                    self._async_relist_stations()
                 continue
             listed.add(session.connector_id)
             moved |= self._merge(state, session)
@@ -544,7 +591,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             self.hass,
             DOMAIN,
             self._issue_id,
-            is_fixable=False,
+            data={"entry_id": self.config_entry.entry_id},
+            is_fixable=True,
             severity=ir.IssueSeverity.WARNING,
             translation_key=ISSUE_WEBHOOKS_NOT_ARRIVING,
             translation_placeholders={
@@ -552,6 +600,14 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                 "url": self.webhook_url or "-",
             },
         )
+
+    @callback
+    def async_expect_webhooks(self, webhook_url: str) -> None:
+        """The user set the webhook up again: read often until a webhook proves it works."""
+        self.webhook_url = webhook_url
+        self._store.expect_webhooks()
+        self._unconfirmed_reads = 0  # from a read a minute later again, then backing off
+        self._update_schedule()
 
     # Commands
 

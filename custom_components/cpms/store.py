@@ -76,6 +76,12 @@ class SessionStore:
             self._state.webhooks_confirmed = True
             self._schedule_save()
 
+    def expect_webhooks(self) -> None:
+        """The webhook setup was changed: push is unproven until the next webhook."""
+        if self._state.webhooks_confirmed:
+            self._state.webhooks_confirmed = False
+            self._schedule_save()
+
     def save_session(self, connector_id: str, session: Session) -> None:
         """Remember the connector's session, with the references needed to stop it."""
         self._state.sessions[connector_id] = session

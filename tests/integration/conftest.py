@@ -23,10 +23,12 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.cpms.const import (
+    CONF_ADD_NEW_STATIONS,
     CONF_ADVANCED,
     CONF_BASE_URL,
     CONF_COMMAND_URL,
     CONF_PROVIDER,
+    CONF_STATIONS,
     CONF_USER_ID,
     CONF_WEBHOOK_SECRET,
     DOMAIN,
@@ -143,7 +145,7 @@ async def _http_client(
 ) -> TestClient[Request, Application]:
     """Home Assistant's HTTP server, where the simulator delivers its webhooks."""
     # The router freezes when the server starts: every view must be registered first.
-    for component in ("webhook", "diagnostics"):
+    for component in ("webhook", "diagnostics", "repairs"):
         assert await async_setup_component(hass, component, {})
     return await hass_client_no_auth()
 
@@ -196,6 +198,11 @@ async def setup_account(
             if secret:
                 user_input[CONF_WEBHOOK_SECRET] = secret
             result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+        if result["step_id"] == "stations":  # a large account: all of them, as suggested
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"],
+                {CONF_STATIONS: simulator.station_ids(provider), CONF_ADD_NEW_STATIONS: True},
+            )
         assert result["step_id"] == f"webhook_{provider}"
         result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
         assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -713,22 +713,22 @@ async def test_options_edrv_clear_secret(hass: HomeAssistant, setup_account: Set
 
 
 async def test_options_thor(hass: HomeAssistant, setup_account: SetupAccount) -> None:
-    """Thor has only the safety refresh, and the form asks nothing of the cloud."""
+    """A small Thor account has only the safety refresh; the form lists the stations once."""
     account = await setup_account("thor")
     sim, entry = account.sim, account.entry
     runtime_data = entry.runtime_data
-    sim.faults.key_revoked = True
+    sim.reset_counters()
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
     assert list(fields(result)) == [CONF_SAFETY_REFRESH]
 
-    sim.faults.key_revoked = False
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_SAFETY_REFRESH: 45}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert sim.counters == {"thor GET /chargeboxes": 1}
     await hass.async_block_till_done()
     assert entry.options == {CONF_SAFETY_REFRESH: 45}
     assert entry.state is ConfigEntryState.LOADED
@@ -736,18 +736,24 @@ async def test_options_thor(hass: HomeAssistant, setup_account: SetupAccount) ->
 
 
 @pytest.mark.parametrize(
-    ("fault", "reason"),
+    ("provider", "fault", "reason"),
     [
-        ({"key_revoked": True}, "invalid_auth"),
-        ({"rate_limit_next": 1, "retry_after_s": 3600}, "cannot_connect"),
+        ("edrv", {"key_revoked": True}, "invalid_auth"),
+        ("thor", {"key_revoked": True}, "invalid_auth"),
+        ("edrv", {"rate_limit_next": 1, "retry_after_s": 3600}, "cannot_connect"),
+        ("thor", {"refuse_requests": "403 RestAPINotEnabled"}, "rest_api_disabled"),
     ],
-    ids=["invalid_auth", "cannot_connect"],
+    ids=["edrv-invalid_auth", "thor-invalid_auth", "edrv-cannot_connect", "thor-rest_api"],
 )
-async def test_options_edrv_cloud_refuses(
-    hass: HomeAssistant, setup_account: SetupAccount, fault: dict[str, Any], reason: str
+async def test_options_cloud_refuses(
+    hass: HomeAssistant,
+    setup_account: SetupAccount,
+    provider: str,
+    fault: dict[str, Any],
+    reason: str,
 ) -> None:
-    """The eDRV form needs the users from the cloud: without them it stops with the reason."""
-    account = await setup_account("edrv")
+    """The form needs the stations (and eDRV users): without them it stops with the reason."""
+    account = await setup_account(provider)
     account.sim.faults.update(fault)
     result = await hass.config_entries.options.async_init(account.entry.entry_id)
     assert result["type"] is FlowResultType.ABORT

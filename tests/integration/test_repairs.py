@@ -1,0 +1,137 @@
+"""Repair flows, driven through Home Assistant's repairs flow manager."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from unittest.mock import AsyncMock, patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.repairs import RepairsFlowManager, repairs_flow_manager
+from homeassistant.const import SERVICE_TURN_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
+import pytest
+
+from custom_components.cpms.const import (
+    CONF_CLOUDHOOK_URL,
+    DOMAIN,
+    EDRV_WEBHOOK_EVENTS,
+    THOR_WEBHOOK_SECTIONS,
+)
+
+from .conftest import Account, SetupAccount
+
+CLOUDHOOK_URL = "https://hooks.nabu.casa/fixed"
+
+
+def manager(hass: HomeAssistant) -> RepairsFlowManager:
+    flows = repairs_flow_manager(hass)
+    assert flows is not None
+    return flows
+
+
+async def lose_webhooks(account: Account, freezer: FrozenDateTimeFactory) -> ir.IssueEntry:
+    """A session ends while its webhooks are lost; the safety refresh raises the issue."""
+    provider = account.provider
+    connector = account.connector_id()
+    await account.switch(SERVICE_TURN_ON, connector)
+    await account.run(120)
+    account.sim.faults.webhook_drop = 100
+    account.sim.unplug(provider, account.sim.station_ids(provider)[0], 1)
+    await account.run(10)
+    await account.pass_time(freezer, 15 * 60 + 1)
+    issue = account.webhook_issue()
+    assert issue is not None
+    assert issue.is_fixable
+    return issue
+
+
+@pytest.mark.parametrize("provider", ["edrv", "thor"])
+async def test_webhooks_not_arriving_shows_the_url_again(
+    hass: HomeAssistant,
+    setup_account: SetupAccount,
+    freezer: FrozenDateTimeFactory,
+    provider: str,
+) -> None:
+    """The fix shows the current URL and the provider's steps; then a webhook must prove it."""
+    await async_process_ha_core_config(hass, {"external_url": "https://old.example.com"})
+    account = await setup_account(provider)
+    coordinator = account.entry.runtime_data
+    issue = await lose_webhooks(account, freezer)
+    assert coordinator.webhooks_confirmed
+
+    # Since the setup, Home Assistant moved to another address: the fix shows the new one.
+    await async_process_ha_core_config(hass, {"external_url": "https://new.example.com"})
+    result = await manager(hass).async_init(DOMAIN, context={"issue_id": issue.issue_id})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == f"webhook_{provider}"
+    assert result["errors"] is None
+    shown = result["description_placeholders"]
+    assert shown is not None
+    url = f"https://new.example.com{account.webhook_path}"
+    assert shown["url"] == url
+    assert shown["events" if provider == "edrv" else "sections"] == (
+        EDRV_WEBHOOK_EVENTS if provider == "edrv" else THOR_WEBHOOK_SECTIONS
+    )
+
+    result = await manager(hass).async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert account.webhook_issue() is None
+    assert coordinator.webhook_url == url
+    # Push is unproven again: the cloud is read every minute until a webhook arrives.
+    assert not coordinator.webhooks_confirmed
+    assert coordinator.update_interval == timedelta(minutes=1)
+
+    account.sim.faults.webhook_drop = 0
+    await account.switch(SERVICE_TURN_ON, account.connector_id(connector=2))
+    await account.run(10)
+    assert coordinator.webhooks_confirmed
+    assert account.webhook_issue() is None
+
+
+async def test_webhooks_not_arriving_takes_up_home_assistant_cloud(
+    hass: HomeAssistant, setup_account: SetupAccount, freezer: FrozenDateTimeFactory
+) -> None:
+    """Subscribed to Home Assistant Cloud since the setup: the fix shows and keeps a cloudhook."""
+    account = await setup_account("edrv")
+    issue = await lose_webhooks(account, freezer)
+    hass.config.components.add("cloud")
+    with (
+        patch("homeassistant.components.cloud.async_active_subscription", return_value=True),
+        patch(
+            "homeassistant.components.cloud.async_get_or_create_cloudhook",
+            AsyncMock(return_value=CLOUDHOOK_URL),
+        ),
+    ):
+        result = await manager(hass).async_init(DOMAIN, context={"issue_id": issue.issue_id})
+        assert result["description_placeholders"] is not None
+        assert result["description_placeholders"]["url"] == CLOUDHOOK_URL
+        result = await manager(hass).async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert account.entry.data[CONF_CLOUDHOOK_URL] == CLOUDHOOK_URL
+    assert account.entry.runtime_data.webhook_url == CLOUDHOOK_URL
+
+
+async def test_webhook_url_unreachable_is_said(
+    hass: HomeAssistant, setup_account: SetupAccount, freezer: FrozenDateTimeFactory
+) -> None:
+    """Without an external URL the fix warns, as the setup does."""
+    account = await setup_account("thor")
+    issue = await lose_webhooks(account, freezer)
+    result = await manager(hass).async_init(DOMAIN, context={"issue_id": issue.issue_id})
+    assert result["errors"] == {"base": "webhook_unreachable"}
+
+
+async def test_fix_needs_the_account_running(
+    hass: HomeAssistant, setup_account: SetupAccount, freezer: FrozenDateTimeFactory
+) -> None:
+    """An unloaded account cannot be fixed from here: the flow says so and keeps the issue."""
+    account = await setup_account("edrv")
+    issue = await lose_webhooks(account, freezer)
+    assert await hass.config_entries.async_unload(account.entry.entry_id)
+    result = await manager(hass).async_init(DOMAIN, context={"issue_id": issue.issue_id})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_not_loaded"
+    assert account.webhook_issue() is not None
