@@ -21,7 +21,10 @@ from .const import (
     CONF_PROVIDER,
     CONF_USER_ID,
     DOMAIN,
+    ISSUE_ACCESS_DENIED,
+    ISSUE_COMMANDS_REFUSED,
     ISSUE_NEW_STATIONS,
+    ISSUE_SIGNATURE,
     ISSUE_WEBHOOKS_NOT_ARRIVING,
 )
 from .coordinator import CpmsConfigEntry, CpmsCoordinator
@@ -90,7 +93,13 @@ async def async_unload_entry(hass: HomeAssistant, entry: CpmsConfigEntry) -> boo
 async def async_remove_entry(hass: HomeAssistant, entry: CpmsConfigEntry) -> None:
     """Delete the stored sessions, the repair issues and the cloudhook of a removed account."""
     await SessionStore(hass, entry.entry_id).async_remove()
-    for issue in (ISSUE_NEW_STATIONS, ISSUE_WEBHOOKS_NOT_ARRIVING):
+    for issue in (
+        ISSUE_NEW_STATIONS,
+        ISSUE_WEBHOOKS_NOT_ARRIVING,
+        ISSUE_SIGNATURE,
+        ISSUE_ACCESS_DENIED,
+        ISSUE_COMMANDS_REFUSED,
+    ):
         ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
     if entry.data.get(CONF_CLOUDHOOK_URL) and "cloud" in hass.config.components:
         from homeassistant.components import cloud  # noqa: PLC0415 (set up, so importable)

@@ -42,6 +42,7 @@ EVENT_SESSION_ENDED: Final = f"{DOMAIN}_session_ended"
 ISSUE_WEBHOOKS_NOT_ARRIVING: Final = "webhooks_not_arriving"
 ISSUE_SIGNATURE: Final = "webhook_signature"
 ISSUE_ACCESS_DENIED: Final = "access_denied"
+ISSUE_COMMANDS_REFUSED: Final = "commands_refused"
 ISSUE_NEW_STATIONS: Final = "new_stations"
 
 # Markdown: in code spans, so that the `*` of a wildcard is not read as emphasis.

@@ -43,6 +43,7 @@ from .const import (
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
     ISSUE_ACCESS_DENIED,
+    ISSUE_COMMANDS_REFUSED,
     ISSUE_NEW_STATIONS,
     ISSUE_SIGNATURE,
     ISSUE_WEBHOOKS_NOT_ARRIVING,
@@ -120,7 +121,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._changed: set[str] = set()
         # Reads made while no webhook ever arrived: each one waits longer for the next.
         self._unconfirmed_reads = 0
-        self._issues: set[str] = {ISSUE_SIGNATURE, ISSUE_ACCESS_DENIED}
+        self._issues: set[str] = {ISSUE_SIGNATURE, ISSUE_ACCESS_DENIED, ISSUE_COMMANDS_REFUSED}
 
     @property
     def webhooks_confirmed(self) -> bool:
@@ -568,12 +569,17 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         return f"{ISSUE_WEBHOOKS_NOT_ARRIVING}_{self.config_entry.entry_id}"
 
     def _raise_access_issue(self, err: CpmsAccessDeniedError) -> None:
-        """Tell what to change in the provider's dashboard: the key itself is fine."""
-        self._issues.add(ISSUE_ACCESS_DENIED)
+        """Tell what to change in the provider's dashboard: the key itself is fine.
+
+        Commands refused while reads work have an issue of their own, which only a command
+        that goes through removes; the others go with the next successful read.
+        """
+        kind = ISSUE_COMMANDS_REFUSED if err.code == "APIKeyNotFound" else ISSUE_ACCESS_DENIED
+        self._issues.add(kind)
         ir.async_create_issue(
             self.hass,
             DOMAIN,
-            f"{ISSUE_ACCESS_DENIED}_{self.config_entry.entry_id}",
+            f"{kind}_{self.config_entry.entry_id}",
             is_fixable=False,
             severity=ir.IssueSeverity.ERROR,
             translation_key=ACCESS_ISSUE_KEYS.get(err.code, ISSUE_ACCESS_DENIED),
@@ -624,7 +630,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             self._show(state, pending)
             self._async_notify_changed()
         try:
-            return await call
+            result = await call
         except CpmsError as err:
             shown = state.session
             if (
@@ -639,6 +645,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             elif isinstance(err, CpmsAccessDeniedError):
                 self._raise_access_issue(err)
             raise error_from_cpms(err) from err
+        self._delete_issue(ISSUE_COMMANDS_REFUSED)
+        return result
 
     async def async_start(self, connector_id: str) -> None:
         """Start a session; the switch shows on until the cloud says otherwise."""

@@ -19,10 +19,8 @@ from custom_components.cpms.const import CONF_COMMAND_URL, DOMAIN
 from .conftest import SECRET, Account, SetupAccount
 
 
-def _access_issue(account: Account) -> ir.IssueEntry | None:
-    return ir.async_get(account.hass).async_get_issue(
-        DOMAIN, f"access_denied_{account.entry.entry_id}"
-    )
+def _access_issue(account: Account, kind: str = "access_denied") -> ir.IssueEntry | None:
+    return ir.async_get(account.hass).async_get_issue(DOMAIN, f"{kind}_{account.entry.entry_id}")
 
 
 def _reauth_flows(account: Account) -> list[str]:
@@ -50,10 +48,21 @@ async def test_thor_commands_refused_at_every_host_never_loop_reauth(
     assert raised.value.translation_key == "commands_refused"
     await hass.async_block_till_done()
     assert _reauth_flows(account) == []
-    issue = _access_issue(account)
+    issue = _access_issue(account, "commands_refused")
     assert issue is not None
     assert issue.translation_key == "access_commands_refused"
     assert account.state("switch", f"{connector}_charging") == STATE_OFF
+    # Reads go on working, and do not make the issue go away; a command that goes through does.
+    await account.entry.runtime_data.async_refresh()
+    assert _access_issue(account, "commands_refused") is not None
+    hass.config_entries.async_update_entry(
+        account.entry,
+        data={**account.entry.data, CONF_COMMAND_URL: account.sim.thor_command_base_url},
+    )
+    assert await hass.config_entries.async_reload(account.entry.entry_id)
+    await hass.async_block_till_done()
+    await account.switch(SERVICE_TURN_ON, connector)
+    assert _access_issue(account, "commands_refused") is None
 
 
 async def test_thor_command_host_fallback_is_remembered(
