@@ -72,6 +72,13 @@ def test_changelog_describes_the_manifest_version() -> None:
     assert versions[-1] == "0.1.0"
 
 
+def config_yaml_fields(section: str) -> set[str]:
+    """The fields config.yaml describes for the entry's data or options."""
+    data = yaml.safe_load((PACKAGE / "config.yaml").read_text(encoding="utf-8"))
+    (version,) = data["config_entry"]["versions"]
+    return set(version[section]["fields"])
+
+
 def test_config_yaml_fields_have_valid_selectors() -> None:
     """Every stored field of the entry is described with a selector Home Assistant accepts."""
     data = yaml.safe_load((PACKAGE / "config.yaml").read_text(encoding="utf-8"))

@@ -24,7 +24,7 @@ from .const import (
     ISSUE_ACCESS_DENIED,
     ISSUE_COMMANDS_REFUSED,
     ISSUE_NEW_STATIONS,
-    ISSUE_SIGNATURE,
+    ISSUE_WEBHOOK_SECRET,
     ISSUE_WEBHOOKS_NOT_ARRIVING,
 )
 from .coordinator import CpmsConfigEntry, CpmsCoordinator
@@ -96,7 +96,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: CpmsConfigEntry) -> Non
     for issue in (
         ISSUE_NEW_STATIONS,
         ISSUE_WEBHOOKS_NOT_ARRIVING,
-        ISSUE_SIGNATURE,
+        ISSUE_WEBHOOK_SECRET,
         ISSUE_ACCESS_DENIED,
         ISSUE_COMMANDS_REFUSED,
     ):

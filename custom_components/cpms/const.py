@@ -40,10 +40,11 @@ EVENT_SESSION_STARTED: Final = f"{DOMAIN}_session_started"
 EVENT_SESSION_ENDED: Final = f"{DOMAIN}_session_ended"
 
 ISSUE_WEBHOOKS_NOT_ARRIVING: Final = "webhooks_not_arriving"
-ISSUE_SIGNATURE: Final = "webhook_signature"
 ISSUE_ACCESS_DENIED: Final = "access_denied"
 ISSUE_COMMANDS_REFUSED: Final = "commands_refused"
 ISSUE_NEW_STATIONS: Final = "new_stations"
+# Raised when eDRV deliveries fail their signature; its fix asks for the secret.
+ISSUE_WEBHOOK_SECRET: Final = "wrong_webhook_secret"  # noqa: S105 (a key, not a secret)
 
 # Markdown: in code spans, so that the `*` of a wildcard is not read as emphasis.
 EDRV_WEBHOOK_EVENTS: Final = (

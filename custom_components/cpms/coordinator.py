@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Collection, Iterable
-from dataclasses import replace
+from collections.abc import Awaitable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 import logging
+import time
 from typing import cast
 
 from homeassistant.config_entries import ConfigEntry
@@ -45,7 +46,7 @@ from .const import (
     ISSUE_ACCESS_DENIED,
     ISSUE_COMMANDS_REFUSED,
     ISSUE_NEW_STATIONS,
-    ISSUE_SIGNATURE,
+    ISSUE_WEBHOOK_SECRET,
     ISSUE_WEBHOOKS_NOT_ARRIVING,
     START_DEADLINE,
     STATION_RELIST_COOLDOWN,
@@ -63,6 +64,16 @@ from .store import SessionStore
 _LOGGER = logging.getLogger(__name__)
 
 type CpmsConfigEntry = ConfigEntry[CpmsCoordinator]
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedDelivery:
+    """The last delivery refused for its signature: a new secret can be checked against it."""
+
+    body: bytes
+    headers: dict[str, str]
+    received: float = field(default_factory=time.time)
+
 
 _PENDING_START = frozenset({SessionStatus.REQUESTED, SessionStatus.CREATED})
 _SEEN_EVENTS_KEPT = 1024
@@ -102,6 +113,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self.selection = StationSelection.from_options(entry.options)
         # New stations that the selection leaves to the user, asked about in a repair issue.
         self.offered_stations: list[Station] = []
+        self.refused_signature: RefusedDelivery | None = None
         # Every station of the account, and those of them the selection leaves out.
         self._account_stations: frozenset[str] = frozenset()
         self._hidden_stations: frozenset[str] = frozenset()
@@ -121,7 +133,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._changed: set[str] = set()
         # Reads made while no webhook ever arrived: each one waits longer for the next.
         self._unconfirmed_reads = 0
-        self._issues: set[str] = {ISSUE_SIGNATURE, ISSUE_ACCESS_DENIED, ISSUE_COMMANDS_REFUSED}
+        self._issues: set[str] = {ISSUE_WEBHOOK_SECRET, ISSUE_ACCESS_DENIED, ISSUE_COMMANDS_REFUSED}
 
     @property
     def webhooks_confirmed(self) -> bool:
@@ -296,6 +308,25 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     # Push
 
     @callback
+    def note_refused_signature(self, body: bytes, headers: Mapping[str, str]) -> None:
+        """A delivery failed the signature check: nothing of it applies, but the user must know.
+
+        The delivery is kept, to check a new secret against; the repair issue asks for it.
+        """
+        self.refused_signature = RefusedDelivery(body, dict(headers))
+        self._issues.add(ISSUE_WEBHOOK_SECRET)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"{ISSUE_WEBHOOK_SECRET}_{self.config_entry.entry_id}",
+            data={"entry_id": self.config_entry.entry_id},
+            is_fixable=True,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ISSUE_WEBHOOK_SECRET,
+            translation_placeholders={"title": self.config_entry.title},
+        )
+
+    @callback
     def async_handle_events(self, events: Iterable[Event]) -> None:
         """Apply the events of a verified delivery."""
         self.data.last_webhook = dt_util.utcnow()
@@ -304,7 +335,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         if self._issue_may_exist:
             self._issue_may_exist = False
             ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
-        self._delete_issue(ISSUE_SIGNATURE)
+        self._delete_issue(ISSUE_WEBHOOK_SECRET)
         for event in events:
             if event.event_id in self._seen_events:
                 continue
@@ -317,20 +348,6 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         # and a steady meter stream of one session must not hide a lost webhook of another.
         self.last_update_success = True
         self._async_notify_changed()
-
-    @callback
-    def async_signature_refused(self, reason: str) -> None:
-        """A delivery failed the signature check: nothing changes, but the user must know."""
-        self._issues.add(ISSUE_SIGNATURE)
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            f"{ISSUE_SIGNATURE}_{self.config_entry.entry_id}",
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=ISSUE_SIGNATURE,
-            translation_placeholders={"title": self.config_entry.title, "reason": reason},
-        )
 
     def _apply_event(self, event: Event) -> None:
         if (

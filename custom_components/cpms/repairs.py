@@ -9,20 +9,23 @@ from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
 import probatio
 
-from .api import Provider
+from .api import EdrvWebhookDecoder, Provider, WebhookError, WebhookSignatureError
 from .const import (
     CONF_CLOUDHOOK_URL,
     CONF_EXCLUDED_STATIONS,
     CONF_PROVIDER,
     CONF_STATIONS,
+    CONF_WEBHOOK_SECRET,
     EDRV_WEBHOOK_EVENTS,
     ISSUE_NEW_STATIONS,
+    ISSUE_WEBHOOK_SECRET,
     ISSUE_WEBHOOKS_NOT_ARRIVING,
     THOR_WEBHOOK_SECTIONS,
 )
-from .coordinator import CpmsConfigEntry
+from .coordinator import CpmsConfigEntry, RefusedDelivery
 from .selection import station_selector
 from .webhook import async_webhook_url
 
@@ -124,6 +127,64 @@ class NewStationsRepairFlow(RepairsFlow):
         )
 
 
+class WebhookSecretRepairFlow(RepairsFlow):
+    """eDRV deliveries fail their signature: enter the endpoint's signing secret.
+
+    A secret is taken only if it verifies the last refused delivery, as of when it arrived, so
+    a typo is caught here rather than by the next refusal. Without a refused delivery to check
+    (after a restart), it is taken as it is.
+    """
+
+    def __init__(self, entry: CpmsConfigEntry) -> None:
+        """Fix the issue of this entry."""
+        self._entry = entry
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Straight to the form."""
+        return await self.async_step_secret()
+
+    async def async_step_secret(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Ask for the secret; the account reloads with it."""
+        entry = self._entry
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            secret = user_input[CONF_WEBHOOK_SECRET].strip()
+            refused = entry.runtime_data.refused_signature
+            if refused is None or _verifies(secret, refused):
+                self.hass.config_entries.async_update_entry(
+                    entry, options={**entry.options, CONF_WEBHOOK_SECRET: secret}
+                )
+                self.hass.config_entries.async_schedule_reload(entry.entry_id)
+                return self.async_create_entry(data={})
+            errors[CONF_WEBHOOK_SECRET] = "secret_mismatch"
+        return self.async_show_form(
+            step_id="secret",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(CONF_WEBHOOK_SECRET): TextSelector(
+                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                    )
+                }
+            ),
+            errors=errors,
+            description_placeholders={"title": entry.title},
+        )
+
+
+def _verifies(secret: str, refused: RefusedDelivery) -> bool:
+    """Whether the secret signs the refused delivery, judged at the time it arrived."""
+    decoder = EdrvWebhookDecoder(secret, clock=lambda: refused.received)
+    try:
+        decoder.decode(refused.body, refused.headers)
+    except WebhookSignatureError:
+        return False
+    except WebhookError:
+        return True  # signed right, whatever else is wrong with it
+    return True
+
+
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
 ) -> RepairsFlow:
@@ -147,4 +208,5 @@ class _EntryNotLoadedFlow(RepairsFlow):
 _FIXES: dict[str, Callable[[CpmsConfigEntry], RepairsFlow]] = {
     ISSUE_NEW_STATIONS: NewStationsRepairFlow,
     ISSUE_WEBHOOKS_NOT_ARRIVING: WebhookRepairFlow,
+    ISSUE_WEBHOOK_SECRET: WebhookSecretRepairFlow,
 }

@@ -80,7 +80,7 @@ def get_webhook_handler(decoder: WebhookDecoder, coordinator: CpmsCoordinator) -
             events = decoder.decode(body, request.headers)
         except WebhookSignatureError as err:
             _LOGGER.warning("Ignored a webhook with a bad signature: %s", err)
-            coordinator.async_signature_refused(str(err))
+            coordinator.note_refused_signature(body, request.headers)
             return web.Response(status=HTTPStatus.OK)
         except WebhookUnknownStationError as err:
             _LOGGER.warning("Refused a webhook for an unknown station: %s", err)

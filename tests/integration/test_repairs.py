@@ -16,12 +16,14 @@ import pytest
 
 from custom_components.cpms.const import (
     CONF_CLOUDHOOK_URL,
+    CONF_WEBHOOK_SECRET,
     DOMAIN,
     EDRV_WEBHOOK_EVENTS,
     THOR_WEBHOOK_SECTIONS,
 )
+from tests.test_repository import config_yaml_fields
 
-from .conftest import Account, SetupAccount
+from .conftest import SECRET, Account, SetupAccount
 
 CLOUDHOOK_URL = "https://hooks.nabu.casa/fixed"
 
@@ -111,6 +113,7 @@ async def test_webhooks_not_arriving_takes_up_home_assistant_cloud(
         result = await manager(hass).async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert account.entry.data[CONF_CLOUDHOOK_URL] == CLOUDHOOK_URL
+    assert set(account.entry.data) <= config_yaml_fields("data")
     assert account.entry.runtime_data.webhook_url == CLOUDHOOK_URL
 
 
@@ -135,3 +138,61 @@ async def test_fix_needs_the_account_running(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "entry_not_loaded"
     assert account.webhook_issue() is not None
+
+
+async def test_wrong_secret_is_entered_again(
+    hass: HomeAssistant, setup_account: SetupAccount
+) -> None:
+    """A secret that does not verify the refused delivery is refused; the right one is kept."""
+    # Home Assistant holds another secret than the endpoint's (SECRET, which the cloud signs with).
+    account = await setup_account("edrv", secret="an-old-secret")
+    connector = account.connector_id()
+    await account.switch(SERVICE_TURN_ON, connector)
+    await account.run(10)
+    # Ignored (answered 200, so that eDRV keeps the endpoint), and the issue raised.
+    assert account.sim.webhook_counters.get("edrv failed", 0) == 0
+    assert account.state("sensor", f"{connector}_session_status") == "waiting_for_vehicle"
+    issue_id = f"wrong_webhook_secret_{account.entry.entry_id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+
+    result = await manager(hass).async_init(DOMAIN, context={"issue_id": issue_id})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "secret"
+    result = await manager(hass).async_configure(result["flow_id"], {CONF_WEBHOOK_SECRET: "a-typo"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_WEBHOOK_SECRET: "secret_mismatch"}
+
+    result = await manager(hass).async_configure(
+        result["flow_id"], {CONF_WEBHOOK_SECRET: f" {SECRET} "}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert account.entry.options[CONF_WEBHOOK_SECRET] == SECRET
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+    # The reloaded account takes the cloud's deliveries again.
+    await account.run(120)
+    assert account.state("sensor", f"{connector}_session_status") == "charging"
+    assert account.entry.runtime_data.webhooks_confirmed
+
+
+async def test_secret_is_taken_without_a_refused_delivery(
+    hass: HomeAssistant, setup_account: SetupAccount
+) -> None:
+    """After a restart no refused delivery is kept to check against: the secret is taken."""
+    account = await setup_account("edrv", secret="an-old-secret")
+    issue_id = f"wrong_webhook_secret_{account.entry.entry_id}"
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        data={"entry_id": account.entry.entry_id},
+        is_fixable=True,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="wrong_webhook_secret",
+    )
+    result = await manager(hass).async_init(DOMAIN, context={"issue_id": issue_id})
+    result = await manager(hass).async_configure(result["flow_id"], {CONF_WEBHOOK_SECRET: "new"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert account.entry.options[CONF_WEBHOOK_SECRET] == "new"

@@ -27,6 +27,7 @@ from custom_components.cpms.const import (
     DOMAIN,
 )
 from simulator import Simulator, SimulatorConfig
+from tests.test_repository import config_yaml_fields
 
 from .conftest import SECRET, Account, _http_client, _wired
 from .test_config_flow import configure, credentials, fields, finish, schema, start_flow
@@ -126,6 +127,9 @@ async def test_flow_chooses_stations(
     assert entry.options[CONF_STATIONS] == sorted(chosen)
     assert entry.options[CONF_EXCLUDED_STATIONS] == sorted(set(ids) - set(chosen))
     assert entry.options[CONF_ADD_NEW_STATIONS] is False
+    # config.yaml describes everything the entry stores, for hassfest.
+    assert set(entry.data) <= config_yaml_fields("data")
+    assert set(entry.options) <= config_yaml_fields("options")
     assert shown(hass, entry) == expected(simulator, provider, entry, chosen)
 
 

@@ -67,7 +67,7 @@ FORGERIES: dict[str, Callable[[bytes], dict[str, str]]] = {
 
 def _signature_issue(account: Account) -> ir.IssueEntry | None:
     return ir.async_get(account.hass).async_get_issue(
-        DOMAIN, f"webhook_signature_{account.entry.entry_id}"
+        DOMAIN, f"wrong_webhook_secret_{account.entry.entry_id}"
     )
 
 
@@ -86,7 +86,8 @@ async def test_edrv_forged_delivery_changes_nothing(
     assert account.state("sensor", f"{account.entry.entry_id}_last_webhook") == STATE_UNKNOWN
     issue = _signature_issue(account)
     assert issue is not None
-    assert issue.translation_key == "webhook_signature"
+    assert issue.translation_key == "wrong_webhook_secret"
+    assert issue.is_fixable  # its fix asks for the secret
     assert issue.severity is ir.IssueSeverity.ERROR
     # A correctly signed delivery proves the secret right again.
     assert await _post(account, hass_client_no_auth, body, _sign(body)) == 200
