@@ -25,6 +25,7 @@ _FIELD_KINDS = {
     "webhook_duplicate": "flag",
     "webhook_reorder": "flag",
     "webhook_delay_s": "seconds",
+    "webhook_hold": "flag",
 }
 
 
@@ -46,6 +47,8 @@ class Faults:
     webhook_drop: the next N webhooks are never sent.
     webhook_duplicate: every webhook is delivered twice, byte for byte.
     webhook_reorder: webhooks waiting together in the queue go out in swapped pairs.
+    webhook_hold: webhooks are kept back, in order, until it is switched off; they go out with
+        the next webhook or flush. A delay in simulated time (minutes) on a manual clock.
     """
 
     latency_s: float = 0.0
@@ -60,6 +63,7 @@ class Faults:
     webhook_duplicate: bool = False
     webhook_reorder: bool = False
     webhook_delay_s: float = 0.0
+    webhook_hold: bool = False
 
     def as_dict(self) -> dict[str, object]:
         """Return the switches as JSON-ready values."""

@@ -51,22 +51,32 @@ class WebhookQueue:
         self._counters = counters
         self._signer = signer
         self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
+        self._held: list[Delivery] = []
         self._task: asyncio.Task[None] | None = None
         self._http: aiohttp.ClientSession | None = None
 
     @property
     def queued(self) -> int:
-        """Number of webhooks waiting."""
-        return self._queue.qsize()
+        """Number of webhooks waiting, held ones included."""
+        return self._queue.qsize() + len(self._held)
 
     def put(self, label: str, body: bytes) -> None:
-        """Queue a webhook, unless the drop fault swallows it."""
+        """Queue a webhook, unless the drop fault swallows it or the hold fault keeps it back."""
         if self._faults.webhook_drop > 0:
             self._faults.webhook_drop -= 1
             self._counters.count_webhook(self.provider, "dropped")
             _LOGGER.info("%s webhook %s dropped (fault)", self.provider, label)
             return
-        self._queue.put_nowait(Delivery(label, body))
+        self._held.append(Delivery(label, body))
+        self._release()
+
+    def _release(self) -> None:
+        """Queue the held webhooks, in order, once the hold fault is off."""
+        if self._faults.webhook_hold:
+            return
+        for delivery in self._held:
+            self._queue.put_nowait(delivery)
+        self._held.clear()
 
     def start(self, http: aiohttp.ClientSession) -> None:
         """Start the delivery task."""
@@ -86,6 +96,7 @@ class WebhookQueue:
         """Wait until every queued webhook has been delivered or given up on."""
         if self._task is None:
             raise SimulatorError("webhook delivery runs only while the simulator is started")
+        self._release()
         await self._queue.join()
 
     async def _run(self) -> None:

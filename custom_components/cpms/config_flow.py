@@ -51,6 +51,7 @@ from .const import (
     CONF_CLOUDHOOK_URL,
     CONF_COMMAND_URL,
     CONF_PROVIDER,
+    CONF_REMOVE_WEBHOOK_SECRET,
     CONF_SAFETY_REFRESH,
     CONF_STATIONS,
     CONF_USER_ID,
@@ -61,6 +62,7 @@ from .const import (
     HANDFUL_OF_STATIONS,
     THOR_WEBHOOK_SECTIONS,
 )
+from .listing import async_keep_listing
 from .providers import DEFAULT_BASE_URLS, DEFAULT_COMMAND_URL, PROVIDER_NAMES, create_client
 from .selection import StationSelection, selection_options, station_selector
 from .webhook import async_webhook_url
@@ -103,6 +105,7 @@ async def async_validate(
         raise CannotConfigureError("unknown") from err
     if not stations:
         raise CannotConfigureError("no_stations")
+    async_keep_listing(hass, account_id(provider, stations), stations)
     return stations, users
 
 
@@ -454,11 +457,14 @@ class CpmsOptionsFlow(OptionsFlowWithReload):
         stations, users = self._account
         choose = len(stations) > HANDFUL_OF_STATIONS or CONF_STATIONS in entry.options
         errors: dict[str, str] = {}
+        stored_secret = entry.options.get(CONF_WEBHOOK_SECRET, "")
         if user_input is not None:
             options = {**entry.options, **user_input}
+            remove = options.pop(CONF_REMOVE_WEBHOOK_SECRET, False)
             if provider is Provider.EDRV:
-                # A cleared optional field is left out of user_input: it means no secret.
-                options[CONF_WEBHOOK_SECRET] = user_input.get(CONF_WEBHOOK_SECRET, "").strip()
+                # The secret is never sent to the form, so an empty field keeps the stored one.
+                secret = user_input.get(CONF_WEBHOOK_SECRET, "").strip()
+                options[CONF_WEBHOOK_SECRET] = "" if remove else secret or stored_secret
             if choose:
                 chosen, errors = _chosen_stations(stations, user_input)
                 options.update(chosen or {})
@@ -468,6 +474,10 @@ class CpmsOptionsFlow(OptionsFlowWithReload):
         if provider is Provider.EDRV:
             fields[probatio.Required(CONF_USER_ID)] = _user_selector(users)
             fields[probatio.Optional(CONF_WEBHOOK_SECRET)] = _PASSWORD
+            if stored_secret:
+                fields[probatio.Optional(CONF_REMOVE_WEBHOOK_SECRET, default=False)] = (
+                    BooleanSelector()
+                )
         if choose:
             fields.update(_station_fields(stations))
         fields[probatio.Required(CONF_SAFETY_REFRESH)] = NumberSelector(
@@ -483,7 +493,12 @@ class CpmsOptionsFlow(OptionsFlowWithReload):
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                probatio.Schema(fields), user_input or {**entry.options, **shown}
+                probatio.Schema(fields),
+                {
+                    key: value
+                    for key, value in (user_input or {**entry.options, **shown}).items()
+                    if key != CONF_WEBHOOK_SECRET
+                },
             ),
             errors=errors,
         )

@@ -12,6 +12,7 @@ CONF_COMMAND_URL: Final = "command_url"
 CONF_ADVANCED: Final = "advanced"
 CONF_USER_ID: Final = "user_id"
 CONF_WEBHOOK_SECRET: Final = "webhook_secret"  # noqa: S105 (a key, not a secret)
+CONF_REMOVE_WEBHOOK_SECRET: Final = "remove_webhook_secret"  # noqa: S105 (a key)
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
 CONF_SAFETY_REFRESH: Final = "safety_refresh_minutes"
 CONF_STATIONS: Final = "stations"

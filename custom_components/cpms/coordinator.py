@@ -56,6 +56,7 @@ from .const import (
 from .data import ConnectorState, CpmsData
 from .devices import async_sync_devices
 from .errors import ACCESS_ISSUE_KEYS, error_from_cpms, translated_error
+from .listing import async_take_listing
 from .merge import RANK, combine, same_session
 from .providers import PROVIDER_NAMES
 from .selection import StationSelection
@@ -156,7 +157,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             self._unconfirmed_reads += 1
         try:
             if not self._stations_listed:
-                self._set_stations(await self.client.async_get_stations())
+                stations = async_take_listing(self.hass, self.config_entry.unique_id)
+                self._set_stations(stations or await self.client.async_get_stations())
             active = await self.client.async_get_active_sessions()
             moved = await self._async_reconcile(active)
         except CpmsAccessDeniedError as err:

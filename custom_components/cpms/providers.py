@@ -25,6 +25,8 @@ from .const import CONF_BASE_URL, CONF_COMMAND_URL, CONF_WEBHOOK_SECRET
 PROVIDER_NAMES = {Provider.EDRV: "eDRV", Provider.THOR: "Thor"}
 DEFAULT_BASE_URLS = {Provider.EDRV: EDRV_BASE_URL, Provider.THOR: THOR_BASE_URL}
 DEFAULT_COMMAND_URL = THOR_COMMAND_URL
+# Long enough for a cellular station's command to come back through the cloud.
+REQUEST_TIMEOUT_S = 30.0
 
 
 def create_client(
@@ -42,13 +44,20 @@ def create_client(
     session = async_get_clientsession(hass)
     base_url = data.get(CONF_BASE_URL) or DEFAULT_BASE_URLS[provider]
     if provider is Provider.EDRV:
-        return EdrvClient(session, data[CONF_API_KEY], base_url=base_url, user_id=user_id)
+        return EdrvClient(
+            session,
+            data[CONF_API_KEY],
+            base_url=base_url,
+            user_id=user_id,
+            timeout_s=REQUEST_TIMEOUT_S,
+        )
     return ThorClient(
         session,
         data[CONF_API_KEY],
         base_url=base_url,
         command_url=data.get(CONF_COMMAND_URL),
         on_command_url=on_command_url,
+        timeout_s=REQUEST_TIMEOUT_S,
     )
 
 

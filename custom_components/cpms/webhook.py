@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
+# The largest delivery either cloud sends is a few KiB; anything far bigger is refused unread.
+MAX_BODY_BYTES = 64 * 1024
+_CHUNK_BYTES = 16 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class WebhookUrl:
@@ -75,11 +79,14 @@ def get_webhook_handler(decoder: WebhookDecoder, coordinator: CpmsCoordinator) -
         disables an endpoint that keeps answering errors, and a wrong secret in Home Assistant
         would then need the endpoint re-enabled too once the secret is fixed.
         """
-        body = await request.read()
+        body = await _async_read_body(request)
+        if body is None:
+            _LOGGER.warning("Refused a webhook larger than %d bytes", MAX_BODY_BYTES)
+            return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         try:
             events = decoder.decode(body, request.headers)
         except WebhookSignatureError as err:
-            _LOGGER.warning("Ignored a webhook with a bad signature: %s", err)
+            _LOGGER.warning("Refused a webhook with a bad signature (answered 200): %s", err)
             coordinator.note_refused_signature(body, request.headers)
             return web.Response(status=HTTPStatus.OK)
         except WebhookUnknownStationError as err:
@@ -92,3 +99,15 @@ def get_webhook_handler(decoder: WebhookDecoder, coordinator: CpmsCoordinator) -
         return web.Response(status=HTTPStatus.OK)
 
     return async_handle_webhook
+
+
+async def _async_read_body(request: web.Request) -> bytes | None:
+    """The body, or None once it passes the limit: a big body is never held whole."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(_CHUNK_BYTES):
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return None
+    return bytes(body)

@@ -336,17 +336,20 @@ async def test_edrv_session_filters_are_checked_locally(cloud: FakeCloud, edrv: 
         edrv_session(_id="c", status="created", connector="c/1"),
         edrv_session(_id="d", status="cancelled", connector="c/1"),
     ]
-    cloud.script("/sessions", envelope(everything), envelope(everything), envelope(everything))
+    station = edrv_station(_id="st", connectors=[])
+    cloud.script("/chargestations", envelope([station]), envelope([station]))
+    cloud.script("/sessions", envelope(everything), envelope(everything))
     found = await edrv.async_find_active_session(CONNECTOR)
     assert found is not None
     assert found.id == "c"
-    assert cloud.requests[0][2]["connector"] == "c/1"
-    # Page 1, then page 0 (the same: pages count from 1); other statuses: the filter is ignored.
-    assert [(r[2]["status"], r[2]["paginate_page"]) for r in cloud.requests] == [
-        ("Started", "1"),
-        ("Started", "0"),
-    ]
-    assert all(r[2]["sort_order"] == "desc" for r in cloud.requests)
+    # Where pages start is learnt from the stations: page 0 is page 1 again, so from 1.
+    stations = [r[2]["paginate_page"] for r in cloud.requests if r[1] == "/chargestations"]
+    assert stations == ["1", "0"]
+    sessions = [r[2] for r in cloud.requests if r[1] == "/sessions"]
+    assert sessions[0]["connector"] == "c/1"
+    # Other statuses in the answer: the filter is ignored, so one query is enough.
+    assert [(r["status"], r["paginate_page"]) for r in sessions] == [("Started", "1")]
+    assert all(r["sort_order"] == "desc" for r in sessions)
     assert edrv.observations.facts["eDRV status filter"] == "ignored"
     assert edrv.observations.facts["eDRV connector filter"] == "ignored"
     cloud.requests.clear()

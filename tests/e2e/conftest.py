@@ -52,8 +52,9 @@ class Demo:
 
 
 async def _wait_until_up(url: str, process: asyncio.subprocess.Process, what: str) -> None:
+    """Poll for up to 5 minutes: a loaded 2-core machine starts Home Assistant slowly."""
     async with aiohttp.ClientSession() as session:
-        for _ in range(240):
+        for _ in range(600):
             if process.returncode is not None:
                 raise RuntimeError(f"{what} exited with {process.returncode}")
             try:

@@ -21,6 +21,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# On a busy 2-core machine Home Assistant can take a minute to load a flow or push a state:
+# every wait allows for that, and a wait that runs out fails the test, never skips it.
+WAIT_MS = 120_000
+expect.set_options(timeout=WAIT_MS)
 ENERGY = re.compile(r"Session energy ([\d.]+) kWh")
 STATUS = re.compile(
     r"Session status (Idle|Starting|Waiting for vehicle|Charging|Stopping|Ended|Cancelled)"
@@ -94,7 +98,7 @@ async def _read(page: Page, pattern: re.Pattern[str]) -> str:
 
 async def _until(page: Page, pattern: re.Pattern[str], check: Callable[[str], bool]) -> str:
     """Wait for the page to show a value that passes the check; no reload, it is pushed."""
-    for _ in range(100):
+    for _ in range(WAIT_MS // 200):
         value = await _read(page, pattern)
         if check(value):
             return value
@@ -105,6 +109,7 @@ async def _until(page: Page, pattern: re.Pattern[str], check: Callable[[str], bo
 async def test_charge_from_the_device_page(browser: Browser, demo: Demo) -> None:
     """Add the account, turn Charging on, watch it charge by push, turn it off."""
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(WAIT_MS)
     await _log_in(page, demo)
     await _add_edrv_account(page, demo)
     await _open_connector(page, demo)

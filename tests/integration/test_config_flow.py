@@ -28,6 +28,7 @@ from custom_components.cpms.const import (
     CONF_CLOUDHOOK_URL,
     CONF_COMMAND_URL,
     CONF_PROVIDER,
+    CONF_REMOVE_WEBHOOK_SECRET,
     CONF_SAFETY_REFRESH,
     CONF_USER_ID,
     CONF_WEBHOOK_SECRET,
@@ -676,9 +677,16 @@ async def test_options_edrv(hass: HomeAssistant, setup_account: SetupAccount) ->
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
     form = fields(result)
-    assert list(form) == [CONF_USER_ID, CONF_WEBHOOK_SECRET, CONF_SAFETY_REFRESH]
+    assert list(form) == [
+        CONF_USER_ID,
+        CONF_WEBHOOK_SECRET,
+        CONF_REMOVE_WEBHOOK_SECRET,
+        CONF_SAFETY_REFRESH,
+    ]
     assert form[CONF_USER_ID].description == {"suggested_value": sim.edrv_user_ids[0]}
-    assert form[CONF_WEBHOOK_SECRET].description == {"suggested_value": SECRET}
+    # The stored secret never goes back to the browser.
+    assert not form[CONF_WEBHOOK_SECRET].description
+    assert SECRET not in repr(result)
     assert form[CONF_SAFETY_REFRESH].description == {"suggested_value": 15}
     users = schema(result)[form[CONF_USER_ID]].config["options"]
     assert [user["value"] for user in users] == sim.edrv_user_ids
@@ -698,18 +706,39 @@ async def test_options_edrv(hass: HomeAssistant, setup_account: SetupAccount) ->
     assert entry.runtime_data is not runtime_data
 
 
-async def test_options_edrv_clear_secret(hass: HomeAssistant, setup_account: SetupAccount) -> None:
-    """A cleared secret field is left out of the answer, and means no secret."""
+@pytest.mark.parametrize(
+    ("answer", "stored"),
+    [
+        ({}, SECRET),
+        ({CONF_WEBHOOK_SECRET: "  "}, SECRET),
+        ({CONF_WEBHOOK_SECRET: "new"}, "new"),
+        ({CONF_REMOVE_WEBHOOK_SECRET: True}, ""),
+    ],
+)
+async def test_options_edrv_secret(
+    hass: HomeAssistant, setup_account: SetupAccount, answer: dict[str, object], stored: str
+) -> None:
+    """An empty secret field keeps the stored secret; only the remove box clears it."""
     account = await setup_account("edrv")
     sim, entry = account.sim, account.entry
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_USER_ID: sim.edrv_user_ids[0], CONF_SAFETY_REFRESH: 15}
+        result["flow_id"], {CONF_USER_ID: sim.edrv_user_ids[0], CONF_SAFETY_REFRESH: 15} | answer
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert entry.options[CONF_WEBHOOK_SECRET] == ""
+    assert entry.options[CONF_WEBHOOK_SECRET] == stored
+    assert CONF_REMOVE_WEBHOOK_SECRET not in entry.options
+
+
+async def test_options_edrv_without_secret(
+    hass: HomeAssistant, setup_account: SetupAccount
+) -> None:
+    """With no secret stored there is nothing to remove."""
+    account = await setup_account("edrv", secret=None)
+    result = await hass.config_entries.options.async_init(account.entry.entry_id)
+    assert CONF_REMOVE_WEBHOOK_SECRET not in fields(result)
 
 
 async def test_options_thor(hass: HomeAssistant, setup_account: SetupAccount) -> None:

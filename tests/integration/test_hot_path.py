@@ -10,22 +10,35 @@ from collections.abc import AsyncIterator, Iterator
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, State
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity import Entity
 import pytest
 
+from custom_components.cpms.const import (
+    CONF_ADD_NEW_STATIONS,
+    CONF_ADVANCED,
+    CONF_BASE_URL,
+    CONF_PROVIDER,
+    CONF_STATIONS,
+    DOMAIN,
+)
 from simulator import Simulator, SimulatorConfig
 
 from .conftest import SECRET, Account, SetupAccount
 
 STATIONS = 40  # 80 connectors, several hundred entities
+PAGE_SIZE = 25
 
 
 @pytest.fixture
 async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:
     """An operator's account: many stations of two connectors each."""
-    sim = Simulator(SimulatorConfig(edrv_webhook_secret=SECRET, stations=STATIONS))
+    sim = Simulator(
+        SimulatorConfig(edrv_webhook_secret=SECRET, stations=STATIONS, max_page_size=PAGE_SIZE)
+    )
     await sim.start()
     yield sim
     await sim.stop()
@@ -146,3 +159,53 @@ async def test_last_webhook_is_written_once_a_minute(
     assert account.state("sensor", f"{account.entry.entry_id}_last_webhook") == (
         "2026-11-22T10:01:00+00:00"
     )
+
+
+@pytest.mark.parametrize("provider", ["edrv", "thor"])
+async def test_setup_reads_the_station_list_once(
+    setup_account: SetupAccount, simulator: Simulator, provider: str
+) -> None:
+    """The flow lists the stations; the entry it creates takes that listing over."""
+    simulator.reset_counters()
+    await setup_account(provider)
+    listing = {"edrv": "edrv GET /chargestations", "thor": "thor GET /chargeboxes"}[provider]
+    # eDRV pages the list; the flow asks for page 0 once, and the entry's client asks for a
+    # one-station page 1 and 0, to learn where pages start. Thor answers the list whole.
+    pages = -(-STATIONS // PAGE_SIZE) + 3 if provider == "edrv" else 1
+    assert simulator.counters[listing] == pages
+    # Nothing per station or connector.
+    assert not [route for route in simulator.counters if "{id}" in route]
+
+
+async def test_setup_reads_the_list_again_after_a_long_pause(
+    hass: HomeAssistant,
+    setup_account: SetupAccount,
+    simulator: Simulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A flow left open for minutes hands over nothing: the account may have changed since."""
+    first = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    result = await hass.config_entries.flow.async_configure(
+        first["flow_id"], {CONF_PROVIDER: "thor"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_API_KEY: simulator.thor_api_key,
+            CONF_ADVANCED: {CONF_BASE_URL: simulator.thor_base_url},
+        },
+    )
+    assert result["step_id"] == "stations"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_STATIONS: simulator.station_ids("thor"), CONF_ADD_NEW_STATIONS: True},
+    )
+    assert result["step_id"] == "webhook_thor"
+    freezer.tick(6 * 60)
+    # Another account's flow meanwhile: the stale listing is dropped, not kept for ever.
+    await setup_account("edrv")
+    simulator.reset_counters()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert simulator.counters["thor GET /chargeboxes"] == 1

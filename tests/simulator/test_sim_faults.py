@@ -122,6 +122,19 @@ async def test_webhook_delay(sim: Simulator, receiver: Receiver) -> None:
     assert len(receiver.of("thor")) == 1
 
 
+async def test_webhook_hold(sim: Simulator, receiver: Receiver) -> None:
+    sim.faults.webhook_hold = True
+    station = sim.station_ids("edrv")[0]
+    sim.set_online("edrv", station, False)
+    sim.set_online("edrv", station, True)
+    await sim.flush_webhooks()
+    assert receiver.of("edrv") == []
+    assert sim.state()["webhooks"]["edrv"]["queued"] == 2  # type: ignore[index]
+    sim.faults.webhook_hold = False
+    await sim.flush_webhooks()
+    assert receiver.edrv_types() == ["chargestation.offline", "chargestation.online"]
+
+
 async def test_failed_deliveries_are_retried_twice_then_counted(
     sim: Simulator, receiver: Receiver
 ) -> None:

@@ -201,6 +201,11 @@ class EdrvClient:
         The filter names are undocumented for v1.1, so every answer is checked here too; an
         ignored filter lists every session, and listing stops at ACTIVE_HORIZON.
         """
+        if self._page_base is None:
+            # Session lists are often empty, and an empty list cannot tell where pages start:
+            # the stations can (a one-item page each of 1 and 0).
+            first, _ = await self._page("chargestations", None, 1, "asc", limit=1)
+            await self._learn_page_base("chargestations", None, "asc", first, limit=1)
         found: dict[str, Session] = {}
         if self._status_filter == "ignored":
             queries: tuple[str | None, ...] = (None,)
@@ -297,11 +302,18 @@ class EdrvClient:
         return list(items.values())
 
     async def _page(
-        self, path: str, filters: dict[str, str] | None, page: int, sort_order: str
+        self,
+        path: str,
+        filters: dict[str, str] | None,
+        page: int,
+        sort_order: str,
+        *,
+        limit: int | None = None,
     ) -> tuple[list[object], bool]:
+        limit = limit or PAGE_SIZE
         params = {
             **(filters or {}),
-            "paginate_limit": str(PAGE_SIZE),
+            "paginate_limit": str(limit),
             "paginate_page": str(page),
             "sort_by": "createdAt",
             "sort_order": sort_order,
@@ -309,24 +321,33 @@ class EdrvClient:
         body = _envelope(await self._http.request("GET", path, params=params, retry=True))
         result = as_list(body["result"], f"eDRV {path} result")
         has_next = body.get("hasNext")
-        return result, has_next if isinstance(has_next, bool) else len(result) >= PAGE_SIZE
+        return result, has_next if isinstance(has_next, bool) else len(result) >= limit
 
     async def _learn_page_base(
-        self, path: str, filters: dict[str, str] | None, sort_order: str, page_1: list[object]
-    ) -> int:
+        self,
+        path: str,
+        filters: dict[str, str] | None,
+        sort_order: str,
+        page_1: list[object],
+        *,
+        limit: int | None = None,
+    ) -> int | None:
         """Ask page 0 once: refused, empty or the same as page 1 means pages count from 1.
 
         A 0-based API answers page 0 with items page 1 does not hold. The docs of v1.1 do not
         say; a wrong guess would read the second page as the first, or an empty list.
         """
         try:
-            page_0, _ = await self._page(path, filters, 0, sort_order)
+            page_0, _ = await self._page(path, filters, 0, sort_order, limit=limit)
         except CpmsRejectedError:
             page_0 = []
+        if not (page_0 or page_1):
+            # An empty page 1 is what a short list looks like when pages count from 0: only
+            # items tell, so a later list read asks again.
+            return None
         ids_0 = {ref_id(item) for item in page_0}
         self._page_base = 0 if ids_0 and ids_0 != {ref_id(item) for item in page_1} else 1
-        if page_0 or page_1:
-            self.observations.note(FACT_PAGE_BASE, str(self._page_base))
+        self.observations.note(FACT_PAGE_BASE, str(self._page_base))
         return self._page_base
 
 
