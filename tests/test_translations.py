@@ -1,4 +1,8 @@
-"""Every user-facing string renders as written: Markdown swallows no character of it.
+"""Every language says what English says, and every string renders as written.
+
+Each language file holds exactly the keys of `en.json`, with the same placeholders, code spans
+and references in each string: Home Assistant falls back to English for a missing key only, and
+a renamed placeholder fails when the string is formatted.
 
 The frontend renders descriptions, errors and repair texts as Markdown, placeholders filled in.
 A `*` in `session.*` outside a code span turns the rest of a line into italics, and the `*` is
@@ -19,6 +23,7 @@ import pytest
 from custom_components.cpms.const import EDRV_WEBHOOK_EVENTS, THOR_WEBHOOK_SECTIONS
 
 TRANSLATIONS = Path(__file__).parents[1] / "custom_components" / "cpms" / "translations"
+LANGUAGES = ("de", "es", "fr", "it", "nl")
 # What the integration fills in; anything else gets a plain word.
 PLACEHOLDERS = {
     "events": EDRV_WEBHOOK_EVENTS,
@@ -39,6 +44,29 @@ def strings(node: object, path: str = "") -> Iterator[tuple[str, str]]:
         yield path, node
 
 
+def load(language: str) -> dict[str, str]:
+    """A language's strings by key path."""
+    return dict(strings(json.loads((TRANSLATIONS / f"{language}.json").read_text("utf-8"))))
+
+
+def literals(text: str) -> list[str]:
+    """What a translation keeps as written: placeholders, code spans and string references."""
+    return sorted(set(re.findall(r"\{\w+\}|`[^`]*`|\[%key:[^%]*%\]", text)))
+
+
+def differences(english: dict[str, str], other: dict[str, str]) -> dict[str, object]:
+    """How a language departs from English: keys it lacks or adds, literals it changes."""
+    return {
+        "missing": sorted(english.keys() - other.keys()),
+        "extra": sorted(other.keys() - english.keys()),
+        "changed": {
+            path: (literals(text), literals(other[path]))
+            for path, text in english.items()
+            if path in other and literals(text) != literals(other[path])
+        },
+    }
+
+
 def fill(text: str) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: PLACEHOLDERS.get(m[1], "value"), text)
 
@@ -52,10 +80,35 @@ def swallowed(text: str) -> list[str]:
     return lost
 
 
-@pytest.mark.parametrize("language", sorted(path.name for path in TRANSLATIONS.glob("*.json")))
+def test_languages_shipped() -> None:
+    """English and exactly the languages listed here: a new file gets checked by being listed."""
+    assert sorted(path.stem for path in TRANSLATIONS.glob("*.json")) == sorted(("en", *LANGUAGES))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_language_matches_english(language: str) -> None:
+    """Same keys as `en.json`, and each string keeps its placeholders, code spans and references."""
+    assert differences(load("en"), load(language)) == {"missing": [], "extra": [], "changed": {}}
+
+
+def test_check_finds_departures() -> None:
+    """The check itself: a lacking key, an added key and a changed placeholder are each found."""
+    english = {"a.title": "Webhooks of {title}", "a.url": "Paste `{url}` here.", "b": "Stop"}
+    other = {"a.title": "Webhooks von {titel}", "a.url": "Füge {url} hier ein.", "c": "Halt"}
+    assert differences(english, other) == {
+        "missing": ["b"],
+        "extra": ["c"],
+        "changed": {
+            "a.title": (["{title}"], ["{titel}"]),
+            "a.url": (["`{url}`"], ["{url}"]),
+        },
+    }
+
+
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
 def test_translations_render_as_written(language: str) -> None:
     """No translation string loses a character to Markdown, placeholders filled in."""
-    texts = dict(strings(json.loads((TRANSLATIONS / language).read_text("utf-8"))))
+    texts = load(language)
     assert texts
     broken = {path: lost for path, text in texts.items() if (lost := swallowed(fill(text)))}
     assert broken == {}

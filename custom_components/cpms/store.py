@@ -38,6 +38,10 @@ class SessionStore:
         )
         self._state = StoredState()
         self._save_pending = False
+        # Each session as saved, rebuilt only when it changed: a save of a large account then
+        # costs what changed since the last one, not every connector again.
+        self._saved_sessions: dict[str, dict[str, Any]] = {}
+        self._changed_sessions: set[str] = set()
 
     async def async_load(self) -> None:
         """Read the stored state; unreadable entries are dropped, not fatal."""
@@ -56,6 +60,8 @@ class SessionStore:
             sessions=sessions,
             current_limits=limits,
         )
+        self._saved_sessions = {}
+        self._changed_sessions = set(sessions)
 
     @property
     def webhooks_confirmed(self) -> bool:
@@ -85,6 +91,7 @@ class SessionStore:
     def save_session(self, connector_id: str, session: Session) -> None:
         """Remember the connector's session, with the references needed to stop it."""
         self._state.sessions[connector_id] = session
+        self._changed_sessions.add(connector_id)
         self._schedule_save()
 
     def save_current_limit(self, connector_id: str, amps: float | None) -> None:
@@ -103,24 +110,23 @@ class SessionStore:
 
     def _data_to_save(self) -> dict[str, Any]:
         self._save_pending = False
-        return _state_to_dict(self._state)
+        sessions = self._state.sessions
+        for connector_id in self._changed_sessions:
+            self._saved_sessions[connector_id] = _session_to_dict(sessions[connector_id])
+        self._changed_sessions.clear()
+        return {
+            "webhooks_confirmed": self._state.webhooks_confirmed,
+            "sessions": dict(self._saved_sessions),
+            "current_limits": dict(self._state.current_limits),
+        }
 
     async def async_save(self) -> None:
         """Save now, replacing any pending delayed save."""
-        self._save_pending = False
-        await self._store.async_save(_state_to_dict(self._state))
+        await self._store.async_save(self._data_to_save())
 
     async def async_remove(self) -> None:
         """Delete the file when the entry is removed."""
         await self._store.async_remove()
-
-
-def _state_to_dict(state: StoredState) -> dict[str, Any]:
-    return {
-        "webhooks_confirmed": state.webhooks_confirmed,
-        "sessions": {cid: _session_to_dict(s) for cid, s in state.sessions.items()},
-        "current_limits": state.current_limits,
-    }
 
 
 def _session_to_dict(session: Session) -> dict[str, Any]:
