@@ -12,7 +12,12 @@ from homeassistant.components.webhook import (
 )
 from homeassistant.const import CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
+from homeassistant.helpers.typing import ConfigType
 
 from .api import Provider
 from .const import (
@@ -30,12 +35,20 @@ from .const import (
 from .coordinator import CpmsConfigEntry, CpmsCoordinator
 from .devices import is_known_device
 from .providers import create_client, create_decoder
+from .services import async_setup_services
 from .store import SessionStore
 from .webhook import async_webhook_url, get_webhook_handler
 
 _LOGGER = logging.getLogger(__name__)
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.NUMBER, Platform.SENSOR, Platform.SWITCH]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, so automations using them validate even before an entry loads."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: CpmsConfigEntry) -> bool:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Collection, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 import logging
+import math
 import time
 from typing import cast
 
@@ -34,6 +35,7 @@ from .api import (
     SessionEvent,
     SessionRef,
     SessionStatus,
+    SessionTargetClient,
     Station,
     StationOnlineEvent,
 )
@@ -56,8 +58,10 @@ from .const import (
 from .data import ConnectorState, CpmsData
 from .devices import async_sync_devices
 from .errors import ACCESS_ISSUE_KEYS, error_from_cpms, translated_error
+from .limit import LimitPacer
 from .listing import async_take_listing
 from .merge import RANK, combine, same_session
+from .meter import MeterRegister
 from .providers import PROVIDER_NAMES
 from .selection import StationSelection
 from .store import SessionStore
@@ -125,6 +129,10 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._seen_events: OrderedDict[str, None] = OrderedDict()
         self._deadlines: dict[str, CALLBACK_TYPE] = {}
         self._previous_limits: dict[str, float | None] = {}
+        # The session a limit was sent for; None for the connector's default.
+        self._limit_sessions: dict[str, str | None] = {}
+        self._pacers: dict[str, LimitPacer] = {}
+        self._meter_listeners: list[Callable[[str], None]] = []
         # Connectors whose session is active, so the polling schedule is O(1) to decide.
         self._active: set[str] = set()
         # A restart may have kept the issue; after one deletion it is known to be gone.
@@ -243,7 +251,12 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                     connector=connector,
                     session=previous.session if previous else self._store.session(connector.id),
                     current_limit=self._store.current_limit(connector.id),
+                    meter=previous.meter
+                    if previous
+                    else MeterRegister(wh=self._store.meter(connector.id)),
                 )
+                if previous:
+                    state.requested_limit = previous.requested_limit
                 self.data.connectors[connector.id] = state
         self._active = {
             connector_id
@@ -407,18 +420,19 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                 ref=event.ref,
             )
         energy, meter_start = event.energy_wh, session.meter_start_wh
-        if energy is None and event.register_wh is not None:
+        if energy is None and event.meter_wh is not None:
             # No session energy: the register's rise since the session began, never the
             # register itself (881 kWh for a 1 kWh charge would stay on the Energy dashboard).
             if meter_start is None:
-                meter_start = event.register_wh - (session.energy_wh or 0.0)
-            energy = max(event.register_wh - meter_start, 0.0)
+                meter_start = event.meter_wh - (session.energy_wh or 0.0)
+            energy = max(event.meter_wh - meter_start, 0.0)
         self._merge(
             state,
             replace(
                 session,
                 status=max(session.status, SessionStatus.STARTED, key=RANK.__getitem__),
                 energy_wh=energy,
+                meter_wh=event.meter_wh,
                 meter_start_wh=meter_start,
                 power_w=event.power_w,
                 current_a=event.current_a,
@@ -440,6 +454,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
 
     def _merge(self, state: ConnectorState, incoming: Session) -> bool:
         """Fold a report into the connector's session; True when the status moved."""
+        if incoming.meter_wh is not None:
+            self._take_meter(state, incoming.meter_wh)
         current = state.session
         if current is None or not same_session(current, incoming):
             if current is not None and current.status.is_active and not incoming.status.is_active:
@@ -499,6 +515,25 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             "connector": state.connector.label,
             "session_id": session.id,
         }
+
+    # The meter register
+
+    def _take_meter(self, state: ConnectorState, reading: float) -> None:
+        first = state.meter.wh is None
+        if not state.meter.update(reading):
+            return
+        connector_id = state.connector.id
+        self._store.save_meter(connector_id, reading)
+        self._changed.add(connector_id)
+        if first:
+            for listener in list(self._meter_listeners):
+                listener(connector_id)
+
+    @callback
+    def async_add_meter_listener(self, listener: Callable[[str], None]) -> CALLBACK_TYPE:
+        """Call `listener` with a connector's id when its first register reading arrives."""
+        self._meter_listeners.append(listener)
+        return partial(self._meter_listeners.remove, listener)
 
     # Reconciliation
 
@@ -667,8 +702,13 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._delete_issue(ISSUE_COMMANDS_REFUSED)
         return result
 
-    async def async_start(self, connector_id: str) -> None:
-        """Start a session; the switch shows on until the cloud says otherwise."""
+    async def async_start(
+        self, connector_id: str, targets: Mapping[str, float] | None = None
+    ) -> None:
+        """Start a session, ended by the cloud at `targets` (energy_kwh, time_min, cost).
+
+        The switch shows on until the cloud says otherwise.
+        """
         state = self.data.connectors[connector_id]
         station = self.data.stations.get(state.connector.station_id)
         if station is not None and station.online is False:
@@ -681,9 +721,13 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             connector_id=connector_id,
             status=SessionStatus.REQUESTED,
         )
-        started = await self._async_command(
-            state, self.client.async_start_session(state.connector), requested
-        )
+        if targets:
+            # Only asked for where the capabilities say the client takes targets.
+            client = cast("SessionTargetClient", self.client)
+            start = client.async_start_session(state.connector, **targets)
+        else:
+            start = self.client.async_start_session(state.connector)
+        started = await self._async_command(state, start, requested)
         if state.session is not None and not state.session.id:
             state.session = None
         self._merge(state, started)
@@ -736,17 +780,54 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             raise err  # the cloud lists it as running all the same
 
     async def async_set_current_limit(self, connector_id: str, amps: float) -> None:
-        """Limit the connector's session, or its default when nothing charges."""
+        """Ask for a limit in whole amperes; the pacer decides when it reaches the cloud."""
         state = self.data.connectors[connector_id]
-        # The limit entity exists only where the capabilities say the client can do this.
+        amps = float(math.floor(amps))
+        pacer = self._pacers.get(connector_id)
+        if pacer is None:
+            pacer = self._pacers[connector_id] = LimitPacer(
+                self.hass,
+                partial(self._async_send_current_limit, state),
+                partial(self._async_limit_settled, state),
+            )
+        try:
+            if self._limit_in_force(state, amps):
+                pacer.cancel()
+            else:
+                await pacer.async_request(amps)
+        finally:
+            self._async_limit_settled(state)
+
+    @callback
+    def _async_limit_settled(self, state: ConnectorState) -> None:
+        """Show the limit waiting to be sent, if any, else the one in force."""
+        pacer = self._pacers[state.connector.id]
+        if state.requested_limit != pacer.pending:
+            state.requested_limit = pacer.pending
+            self._changed.add(state.connector.id)
+        self._async_notify_changed()
+
+    def _limit_in_force(self, state: ConnectorState, amps: float) -> bool:
+        """Whether the connector applies `amps` already: set for it, or for its session."""
+        if state.current_limit != amps:
+            return False
+        sent_for = self._limit_sessions.get(state.connector.id)
+        session = state.session
+        running = session.id if session and session.status.is_active else None
+        return sent_for is None or sent_for == running
+
+    async def _async_send_current_limit(self, state: ConnectorState, amps: float) -> None:
+        """Limit the connector's session, or its default when nothing charges."""
+        # The limit exists only where the capabilities say the client can do this.
         client = cast("CurrentLimitClient", self.client)
         session = state.session if state.session and state.session.status.is_active else None
         await self._async_command(
             state, client.async_set_current_limit(state.connector, session, amps)
         )
+        connector_id = state.connector.id
         self._previous_limits[connector_id] = state.current_limit
+        self._limit_sessions[connector_id] = session.id if session else None
         self._set_current_limit(state, amps)
-        self._async_notify_changed()
 
     def _revert_current_limit(self, connector_id: str) -> None:
         """The station refused the limit: show the one it still applies."""
@@ -764,6 +845,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     async def async_shutdown(self) -> None:
         """On unload: cancel deadline checks and write the sessions now, not in a moment."""
         await super().async_shutdown()
+        for pacer in self._pacers.values():
+            pacer.cancel()
         for connector_id in list(self._deadlines):
             self._cancel_deadline(connector_id)
         await self._store.async_save()

@@ -9,12 +9,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import CpmsConfigEntry, CpmsCoordinator
 from .entity import CpmsConnectorEntity, async_add_dynamic_entities
+from .limit import MIN_CURRENT_A, max_current
 
 PARALLEL_UPDATES = 1
-
-# IEC 61851 charging needs at least 6 A; a connector's rating caps it, else a common 32 A.
-MIN_CURRENT_A = 6
-DEFAULT_MAX_CURRENT_A = 32
 
 
 async def async_setup_entry(
@@ -55,13 +52,14 @@ class CpmsCurrentLimit(CpmsConnectorEntity, NumberEntity):
     @property
     def native_max_value(self) -> float:
         """The connector's rated current."""
-        return self.state_data.connector.max_current_a or DEFAULT_MAX_CURRENT_A
+        return max_current(self.state_data.connector)
 
     @property
     def native_value(self) -> float | None:
-        """The limit last set from Home Assistant; unknown before."""
-        return self.state_data.current_limit
+        """The limit asked for from Home Assistant, even while it waits; unknown before."""
+        state = self.state_data
+        return state.current_limit if state.requested_limit is None else state.requested_limit
 
     async def async_set_native_value(self, value: float) -> None:
-        """Send the limit; the station's refusal arrives later and reverts it."""
+        """Ask for the limit, paced; the station's refusal arrives later and reverts it."""
         await self.coordinator.async_set_current_limit(self.connector_id, value)

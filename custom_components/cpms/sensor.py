@@ -19,7 +19,7 @@ from homeassistant.const import (
     UnitOfEnergy,
     UnitOfPower,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
@@ -176,6 +176,17 @@ async def async_setup_entry(
     coordinator = entry.runtime_data
     capabilities = coordinator.client.capabilities
     async_add_entities([CpmsLastWebhookSensor(coordinator)])
+
+    @callback
+    def _async_add_meter(connector_id: str) -> None:
+        """A lifetime sensor from the connector's first register reading on."""
+        if connector_id in coordinator.data.connectors:
+            async_add_entities([CpmsLifetimeEnergySensor(coordinator, connector_id)])
+
+    for connector_id, state in coordinator.data.connectors.items():
+        if state.meter.wh is not None:
+            _async_add_meter(connector_id)
+    entry.async_on_unload(coordinator.async_add_meter_listener(_async_add_meter))
     async_add_dynamic_entities(
         entry,
         async_add_entities,
@@ -219,6 +230,31 @@ class CpmsConnectorSensor(CpmsConnectorEntity, SensorEntity):
             session = self.session
             return session.cost.currency if session and session.cost else self.hass.config.currency
         return super().native_unit_of_measurement
+
+
+class CpmsLifetimeEnergySensor(CpmsConnectorEntity, SensorEntity):
+    """The connector's meter register: never drops, except for a new meter."""
+
+    _attr_device_class = SensorDeviceClass.ENERGY
+    # Created with its first reading: a suggested unit or precision would make Home
+    # Assistant rewrite the new entity's state once more, so the reading is kWh to the Wh.
+    _attr_native_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
+    _attr_state_class = SensorStateClass.TOTAL_INCREASING
+    _attr_translation_key = "lifetime_energy"
+
+    def __init__(self, coordinator: CpmsCoordinator, connector_id: str) -> None:
+        """Bind to the connector."""
+        super().__init__(coordinator, connector_id, "lifetime_energy")
+
+    def shown(self) -> tuple[float | None]:
+        """The reading."""
+        return (self.native_value,)
+
+    @property
+    def native_value(self) -> float | None:
+        """The last register reading, kept between sessions and across restarts."""
+        wh = self.state_data.meter.wh
+        return None if wh is None else round(wh / 1000, 3)
 
 
 class CpmsLastWebhookSensor(CpmsEntity, SensorEntity):

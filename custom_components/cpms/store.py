@@ -23,10 +23,11 @@ class StoredState:
     webhooks_confirmed: bool = False
     sessions: dict[str, Session] = field(default_factory=dict)
     current_limits: dict[str, float] = field(default_factory=dict)
+    meters: dict[str, float] = field(default_factory=dict)
 
 
 class SessionStore:
-    """Keeps the last session and current limit of every connector, and whether push works.
+    """Keeps each connector's last session, limit and meter reading, and whether push works.
 
     Every change saves itself a few seconds later, so a burst of meter values is one write.
     """
@@ -55,10 +56,16 @@ class SessionStore:
             for connector_id, amps in (data.get("current_limits") or {}).items()
             if isinstance(amps, int | float)
         }
+        meters = {
+            connector_id: float(wh)
+            for connector_id, wh in (data.get("meters") or {}).items()
+            if isinstance(wh, int | float)
+        }
         self._state = StoredState(
             webhooks_confirmed=bool(data.get("webhooks_confirmed")),
             sessions=sessions,
             current_limits=limits,
+            meters=meters,
         )
         self._saved_sessions = {}
         self._changed_sessions = set(sessions)
@@ -75,6 +82,10 @@ class SessionStore:
     def current_limit(self, connector_id: str) -> float | None:
         """The current limit last set on the connector."""
         return self._state.current_limits.get(connector_id)
+
+    def meter(self, connector_id: str) -> float | None:
+        """The connector's last meter register reading shown, in Wh."""
+        return self._state.meters.get(connector_id)
 
     def confirm_webhooks(self) -> None:
         """A verified webhook arrived: push works."""
@@ -102,6 +113,11 @@ class SessionStore:
             self._state.current_limits[connector_id] = amps
         self._schedule_save()
 
+    def save_meter(self, connector_id: str, wh: float) -> None:
+        """Remember the connector's meter register reading."""
+        self._state.meters[connector_id] = wh
+        self._schedule_save()
+
     def _schedule_save(self) -> None:
         # One pending save at a time: rescheduling at every meter value would put it off forever.
         if not self._save_pending:
@@ -118,6 +134,7 @@ class SessionStore:
             "webhooks_confirmed": self._state.webhooks_confirmed,
             "sessions": dict(self._saved_sessions),
             "current_limits": dict(self._state.current_limits),
+            "meters": dict(self._state.meters),
         }
 
     async def async_save(self) -> None:

@@ -169,7 +169,7 @@ def test_meters_in_base_units() -> None:
         connector_id=CONNECTOR,
         ref=SessionRef(thor_id_tag="API-7f3a"),
         energy_wh=2450.0,  # the session's kwh field, not the absolute register
-        register_wh=24.5,
+        meter_wh=24.5,  # the register, for the lifetime sensor
         power_w=7400.0,
         current_a=32.0,
         soc=61.0,
@@ -193,7 +193,7 @@ def test_meters_in_kilo_units_per_phase() -> None:
     )
     event = decode_one(body)
     # Without kwh the session's energy is unknown here: the register is absolute.
-    assert (event.energy_wh, event.register_wh) == (None, 2500.0)
+    assert (event.energy_wh, event.meter_wh) == (None, 2500.0)
     assert event.power_w == pytest.approx(11100.0)
     assert event.current_a == 16.2  # the most loaded phase
     assert event.soc is None
@@ -216,7 +216,7 @@ def test_total_power_wins_over_phases_and_bad_values_are_skipped() -> None:
     event = decode_one(body)
     assert event.power_w == 3000.0
     assert event.current_a is None
-    assert event.register_wh == 900.0  # no measurand means the energy register
+    assert event.meter_wh == 900.0  # no measurand means the energy register
     assert event.energy_wh is None
 
 
@@ -225,7 +225,7 @@ def test_meters_without_energy() -> None:
     assert event.energy_wh is None
     assert event.ref == SessionRef()
     unknown_unit = [{"measurand": "Energy.Active.Import.Register", "uom": "varh", "value": 3}]
-    assert decode_one(dumps(thor_meters(unknown_unit, kwh=None))).register_wh is None
+    assert decode_one(dumps(thor_meters(unknown_unit, kwh=None))).meter_wh is None
 
 
 def test_meters_not_a_list() -> None:

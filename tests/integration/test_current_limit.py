@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.number import ATTR_VALUE, DOMAIN as NUMBER_DOMAIN, SERVICE_SET_VALUE
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNKNOWN
 from homeassistant.exceptions import HomeAssistantError
@@ -25,7 +26,9 @@ async def _set(account: Account, amps: float) -> None:
     )
 
 
-async def test_limit_without_and_with_a_session(setup_account: SetupAccount) -> None:
+async def test_limit_without_and_with_a_session(
+    setup_account: SetupAccount, freezer: FrozenDateTimeFactory
+) -> None:
     """Idle, the connector's default is set; charging, the session's own limit."""
     account = await setup_account("edrv")
     connector = account.connector_id()
@@ -45,6 +48,10 @@ async def test_limit_without_and_with_a_session(setup_account: SetupAccount) -> 
     await account.run(30)
     account.sim.reset_counters()
     await _set(account, 8)
+    # Within 15 s of the last request: it waits, and the number shows it meanwhile.
+    assert account.state("number", f"{connector}_current_limit") == "8.0"
+    assert account.sim.counters == {}
+    await account.pass_time(freezer, 15)
     await account.run(5)
     assert account.state("number", f"{connector}_current_limit") == "8.0"
     assert account.sim.counters == {"edrv POST /sessions/{id}/set_power_limit": 1}

@@ -156,7 +156,9 @@ async def test_thor_stop_refused_while_it_still_runs_shows_the_truth(
 
 
 async def test_edrv_connector_default_limit_refused_without_station(
-    setup_account: SetupAccount, hass_client_no_auth: ClientSessionGenerator
+    setup_account: SetupAccount,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """Point 9: the documented action of a connector's default limit names no chargestation;
     its rejection still finds the connector and reverts the limit shown."""
@@ -167,6 +169,7 @@ async def test_edrv_connector_default_limit_refused_without_station(
         await account.hass.services.async_call(
             "number", "set_value", {ATTR_ENTITY_ID: number, "value": amps}, blocking=True
         )
+        await account.pass_time(freezer, 15)  # each one sent: the limit is paced
     await account.run(0)  # the simulator's own answers arrive first
     body = json.dumps(
         {

@@ -150,6 +150,7 @@ async def test_refused_limit_is_reverted(
     setup_account: SetupAccount,
     hass_client_no_auth: ClientSessionGenerator,
     caplog: pytest.LogCaptureFixture,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """The station refuses a current limit: the number shows what it still applies."""
     account = await setup_account("edrv")
@@ -159,6 +160,7 @@ async def test_refused_limit_is_reverted(
         await account.hass.services.async_call(
             "number", "set_value", {ATTR_ENTITY_ID: number, "value": amps}, blocking=True
         )
+        await account.pass_time(freezer, 15)  # each one sent: the limit is paced
     action = {
         "_id": "evt-action",
         "type": "chargestation.set_power_limit.rejected",

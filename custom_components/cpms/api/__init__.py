@@ -4,7 +4,7 @@ Nothing here imports Home Assistant; every client takes an injected
 aiohttp.ClientSession that its caller owns.
 """
 
-from .client import CpmsClient, CurrentLimitClient, WebhookDecoder
+from .client import CpmsClient, CurrentLimitClient, SessionTargetClient, WebhookDecoder
 from .edrv import EdrvClient, EdrvWebhookDecoder
 from .errors import (
     CpmsAccessDeniedError,
@@ -76,6 +76,7 @@ __all__ = [
     "SessionEvent",
     "SessionRef",
     "SessionStatus",
+    "SessionTargetClient",
     "Station",
     "StationOnlineEvent",
     "ThorClient",

@@ -49,3 +49,17 @@ class CurrentLimitClient(Protocol):
         self, connector: Connector, session: Session | None, amps: float
     ) -> None:
         """Limit the running session, or the connector's default without one."""
+
+
+class SessionTargetClient(Protocol):
+    """A provider that can end a session by itself at a target (eDRV)."""
+
+    async def async_start_session(
+        self,
+        connector: Connector,
+        *,
+        energy_kwh: float | None = None,
+        time_min: float | None = None,
+        cost: float | None = None,
+    ) -> Session:
+        """Start charging; the cloud ends the session at the first target reached."""

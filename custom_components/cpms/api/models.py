@@ -78,6 +78,7 @@ class Capabilities:
     cost: bool
     current_limit: bool
     session_lookup: bool
+    session_targets: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -162,7 +163,10 @@ class SessionRef:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Session:
-    """A charging session. A field left None was not reported, not zero."""
+    """A charging session. A field left None was not reported, not zero.
+
+    `meter_wh` is the connector's meter register (lifetime), not the session's energy.
+    """
 
     id: str
     station_id: str
@@ -170,6 +174,7 @@ class Session:
     status: SessionStatus
     ref: SessionRef = field(default_factory=SessionRef)
     energy_wh: float | None = None
+    meter_wh: float | None = None
     power_w: float | None = None
     current_a: float | None = None
     soc: float | None = None
@@ -215,14 +220,14 @@ class StationOnlineEvent(Event):
 class MeterValuesEvent(Event):
     """Live meter values of the session running on a connector.
 
-    `energy_wh` is the session's energy; `register_wh` the meter's absolute reading, from which
+    `energy_wh` is the session's energy; `meter_wh` the meter's absolute reading, from which
     the session's energy is its rise since the session began, when `energy_wh` is missing.
     """
 
     connector_id: str
     ref: SessionRef = field(default_factory=SessionRef)
     energy_wh: float | None = None
-    register_wh: float | None = None
+    meter_wh: float | None = None
     power_w: float | None = None
     current_a: float | None = None
     soc: float | None = None

@@ -16,6 +16,7 @@ from ..models import (
 from ..values import (
     as_dict,
     as_list,
+    energy_wh,
     folded,
     from_iso,
     optional_dict,
@@ -37,6 +38,7 @@ EDRV_CAPABILITIES = Capabilities(
     cost=True,
     current_limit=True,
     session_lookup=True,
+    session_targets=True,
 )
 
 _SESSION_STATUS = {
@@ -131,6 +133,7 @@ def parse_session(
     power = optional_dict(report.get("power"))
     station_id = ref_id(session.get("chargestation")) or (connector and connector.station_id)
     station_id = require_str(station_id, "session chargestation")
+    meter = optional_dict(report.get("energy_meter"))
     return Session(
         id=session_id,
         station_id=station_id,
@@ -140,6 +143,7 @@ def parse_session(
         status=status or parse_session_status(session.get("status"), metrics),
         ref=SessionRef(edrv_session_id=session_id),
         energy_wh=to_float(metrics.get("energyConsumed")),
+        meter_wh=energy_wh(meter.get("value"), meter.get("unit"), default_unit="kWh"),
         power_w=power_w(power.get("value"), power.get("unit"), default_unit="kW"),
         current_a=to_float(optional_dict(report.get("current")).get("value")),
         soc=units.soc(report.get("state_of_charge"), session_id=session_id, station_id=station_id),

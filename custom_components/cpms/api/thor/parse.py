@@ -32,6 +32,7 @@ THOR_CAPABILITIES = Capabilities(
     cost=False,
     current_limit=False,
     session_lookup=False,
+    session_targets=False,
 )
 
 

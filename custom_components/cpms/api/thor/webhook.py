@@ -241,7 +241,7 @@ def _meters(payload: dict[str, object], event_id: str, station_id: str) -> Event
         connector_id=connector_id(station_id, number),
         ref=SessionRef(thor_id_tag=to_str(payload.get("idTag"))),
         energy_wh=to_float(payload.get("kwh")),
-        register_wh=_total(by_measurand.get(_ENERGY), energy_wh, "Wh"),
+        meter_wh=_total(by_measurand.get(_ENERGY), energy_wh, "Wh"),
         power_w=power,
         current_a=max(current, default=None),
         soc=soc[0] if soc else None,
