@@ -123,3 +123,31 @@ async def test_a_delayed_request_that_fails_reverts(
     await account.pass_time(freezer, LIMIT_INTERVAL.total_seconds())
     assert "Setting the current limit to 12.0 A failed" in caplog.text
     assert _limit(account) == "10.0"
+
+
+async def test_a_session_limit_is_not_in_force_for_the_next_session(
+    setup_account: SetupAccount, freezer: FrozenDateTimeFactory
+) -> None:
+    """A limit sent for one session is sent again for the next; within one, only once."""
+    account = await setup_account("edrv")
+    station = account.sim.station_ids("edrv")[0]
+    session_call = "edrv POST /sessions/{id}/set_power_limit"
+
+    account.sim.local_start("edrv", station, 1, "CARD")
+    await account.run(30)
+    account.sim.reset_counters()
+    await _set(account, 8)
+    await account.pass_time(freezer, 20)
+    await _set(account, 8)
+    assert account.sim.counters == {session_call: 1}
+
+    await account.switch("turn_off", account.connector_id())
+    await account.run(30)
+    account.sim.local_start("edrv", station, 1, "CARD")
+    await account.run(30)
+    assert account.state("sensor", f"{account.connector_id()}_session_status") == "charging"
+    await account.pass_time(freezer, 20)
+    await _set(account, 8)
+    await account.pass_time(freezer, 20)
+    await _set(account, 8)
+    assert account.sim.counters.get(session_call) == 2
