@@ -236,13 +236,14 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         """
         listed = list(stations)
         self._account_stations = frozenset(station.id for station in listed)
-        shown = [station for station in listed if self.selection.shows(station.id)]
-        self._hidden_stations = self._account_stations - {station.id for station in shown}
-        offered = set(self.selection.offered(self._account_stations))
-        self._offer_stations([station for station in listed if station.id in offered])
-        stations = shown
+        self._hidden_stations = frozenset(
+            station.id for station in listed if not self.selection.shows(station.id)
+        )
+        self._offer_stations([s for s in listed if self.selection.is_offered(s.id)])
         old = self.data.connectors
-        self.data.stations = {station.id: station for station in stations}
+        self.data.stations = {
+            station.id: station for station in listed if station.id not in self._hidden_stations
+        }
         self.data.connectors = {}
         for station in self.data.stations.values():
             for connector in station.connectors:

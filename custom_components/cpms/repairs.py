@@ -150,7 +150,8 @@ class WebhookSecretRepairFlow(RepairsFlow):
         entry = self._entry
         errors: dict[str, str] = {}
         if user_input is not None:
-            secret = user_input[CONF_WEBHOOK_SECRET].strip()
+            # Cleared, the field is left out: the endpoint does not sign, nothing is checked.
+            secret = user_input.get(CONF_WEBHOOK_SECRET, "").strip()
             refused = entry.runtime_data.refused_signature
             if refused is None or _verifies(secret, refused):
                 self.hass.config_entries.async_update_entry(
@@ -163,7 +164,7 @@ class WebhookSecretRepairFlow(RepairsFlow):
             step_id="secret",
             data_schema=probatio.Schema(
                 {
-                    probatio.Required(CONF_WEBHOOK_SECRET): TextSelector(
+                    probatio.Optional(CONF_WEBHOOK_SECRET): TextSelector(
                         TextSelectorConfig(type=TextSelectorType.PASSWORD)
                     )
                 }

@@ -56,11 +56,9 @@ class StationSelection:
             return True
         return self.add_new
 
-    def offered(self, station_ids: Iterable[str]) -> list[str]:
-        """The new stations to ask about, because they are not added by themselves."""
-        if self.add_new:
-            return []
-        return [station_id for station_id in station_ids if self.is_new(station_id)]
+    def is_offered(self, station_id: str) -> bool:
+        """Whether the station is new and left to the user to add."""
+        return not self.add_new and self.is_new(station_id)
 
 
 def selection_options(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import time
 from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -13,6 +14,7 @@ from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 import pytest
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.cpms.const import (
     CONF_CLOUDHOOK_URL,
@@ -21,6 +23,7 @@ from custom_components.cpms.const import (
     EDRV_WEBHOOK_EVENTS,
     THOR_WEBHOOK_SECTIONS,
 )
+from simulator.signing import edrv_signature
 from tests.test_repository import config_yaml_fields
 
 from .conftest import SECRET, Account, SetupAccount
@@ -48,6 +51,22 @@ async def lose_webhooks(account: Account, freezer: FrozenDateTimeFactory) -> ir.
     assert issue is not None
     assert issue.is_fixable
     return issue
+
+
+def raise_secret_issue(account: Account) -> str:
+    """The issue the signature check raises for refused eDRV deliveries, naming the entry."""
+    issue_id = f"wrong_webhook_secret_{account.entry.entry_id}"
+    ir.async_create_issue(
+        account.hass,
+        DOMAIN,
+        issue_id,
+        data={"entry_id": account.entry.entry_id},
+        is_fixable=True,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="wrong_webhook_secret",
+        translation_placeholders={"title": account.entry.title},
+    )
+    return issue_id
 
 
 @pytest.mark.parametrize("provider", ["edrv", "thor"])
@@ -181,18 +200,45 @@ async def test_secret_is_taken_without_a_refused_delivery(
 ) -> None:
     """After a restart no refused delivery is kept to check against: the secret is taken."""
     account = await setup_account("edrv", secret="an-old-secret")
-    issue_id = f"wrong_webhook_secret_{account.entry.entry_id}"
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        issue_id,
-        data={"entry_id": account.entry.entry_id},
-        is_fixable=True,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key="wrong_webhook_secret",
-    )
+    issue_id = raise_secret_issue(account)
     result = await manager(hass).async_init(DOMAIN, context={"issue_id": issue_id})
     result = await manager(hass).async_configure(result["flow_id"], {CONF_WEBHOOK_SECRET: "new"})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert account.entry.options[CONF_WEBHOOK_SECRET] == "new"
+
+
+async def test_secret_cleared_for_an_endpoint_that_does_not_sign(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, setup_account: SetupAccount
+) -> None:
+    """An endpoint without a secret sends no signature: a cleared field accepts it."""
+    account = await setup_account("edrv", secret="an-old-secret")
+    client = await hass_client_no_auth()
+    response = await client.post(account.webhook_path, data=b"{}", headers={})
+    assert response.status == 401
+    issue_id = raise_secret_issue(account)
+    result = await manager(hass).async_init(DOMAIN, context={"issue_id": issue_id})
+    result = await manager(hass).async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert account.entry.options[CONF_WEBHOOK_SECRET] == ""
+
+
+async def test_secret_is_checked_by_signature_alone(
+    hass: HomeAssistant, setup_account: SetupAccount, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    """A refused delivery that the new secret signs is enough, even if it is unreadable."""
+    account = await setup_account("edrv", secret="an-old-secret")
+    body = b"not json"
+    signature = edrv_signature(SECRET, body, scheme="v1_t_body", in_ms=False, now=time.time())
+    client = await hass_client_no_auth()
+    response = await client.post(
+        account.webhook_path, data=body, headers={"edrv-signature": signature}
+    )
+    assert response.status == 401
+    issue_id = raise_secret_issue(account)
+    result = await manager(hass).async_init(DOMAIN, context={"issue_id": issue_id})
+    result = await manager(hass).async_configure(result["flow_id"], {CONF_WEBHOOK_SECRET: "typo"})
+    assert result["errors"] == {CONF_WEBHOOK_SECRET: "secret_mismatch"}
+    result = await manager(hass).async_configure(result["flow_id"], {CONF_WEBHOOK_SECRET: SECRET})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
