@@ -215,7 +215,7 @@ async def test_secret_cleared_for_an_endpoint_that_does_not_sign(
     account = await setup_account("edrv", secret="an-old-secret")
     client = await hass_client_no_auth()
     response = await client.post(account.webhook_path, data=b"{}", headers={})
-    assert response.status == 401
+    assert response.status == 200  # ignored: eDRV keeps the endpoint over a wrong secret
     issue_id = raise_secret_issue(account)
     result = await manager(hass).async_init(DOMAIN, context={"issue_id": issue_id})
     result = await manager(hass).async_configure(result["flow_id"], {})
@@ -235,7 +235,7 @@ async def test_secret_is_checked_by_signature_alone(
     response = await client.post(
         account.webhook_path, data=body, headers={"edrv-signature": signature}
     )
-    assert response.status == 401
+    assert response.status == 200  # ignored: eDRV keeps the endpoint over a wrong secret
     issue_id = raise_secret_issue(account)
     result = await manager(hass).async_init(DOMAIN, context={"issue_id": issue_id})
     result = await manager(hass).async_configure(result["flow_id"], {CONF_WEBHOOK_SECRET: "typo"})
