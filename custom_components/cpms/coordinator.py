@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import asyncio
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -31,9 +31,9 @@ from .api import (
     CurrentLimitClient,
     Event,
     MeterValuesEvent,
+    Provider,
     Session,
     SessionEvent,
-    SessionRef,
     SessionStatus,
     SessionTargetClient,
     Station,
@@ -60,7 +60,7 @@ from .devices import async_sync_devices
 from .errors import ACCESS_ISSUE_KEYS, error_from_cpms, translated_error
 from .limit import LimitPacer
 from .listing import async_take_listing
-from .merge import RANK, combine, same_session
+from .merge import charged, combine, same_session, session_keys, started_before
 from .meter import MeterRegister
 from .providers import PROVIDER_NAMES
 from .selection import StationSelection
@@ -69,6 +69,14 @@ from .store import SessionStore
 _LOGGER = logging.getLogger(__name__)
 
 type CpmsConfigEntry = ConfigEntry[CpmsCoordinator]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Intent:
+    """A command not carried out yet; compared by identity, so a newer one is told apart."""
+
+    on: bool
+    targets: Mapping[str, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +89,18 @@ class RefusedDelivery:
 
 
 _PENDING_START = frozenset({SessionStatus.REQUESTED, SessionStatus.CREATED})
-_SEEN_EVENTS_KEPT = 1024
+# A connector of unknown rating is taken as the fastest DC charger; reports beyond what the
+# rating delivers since the start (plus a margin for clocks and meters) are not energy.
+_DEFAULT_RATING_KW = 350.0
+_ENERGY_MARGIN = timedelta(minutes=30)
+_ENERGY_FACTOR = 1.1
+# After a read that confirmed none of the notifications it was for, further ones wait this
+# long: a flood of forged notifications costs one read, not one each.
+_HINT_QUIET = timedelta(minutes=1)
+_HINTS_KEPT = 4
+_CONFIRMED_RUNNING = frozenset(
+    {SessionStatus.STARTED, SessionStatus.STOPPING, SessionStatus.STOP_FAILED}
+)
 _OFFERED_NAMES_SHOWN = 10
 
 
@@ -126,8 +145,14 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._stations_listed = False
         self._refreshed_once = False
         self._last_relist: datetime | None = None
-        self._seen_events: OrderedDict[str, None] = OrderedDict()
         self._deadlines: dict[str, CALLBACK_TYPE] = {}
+        self._intents: dict[str, _Intent] = {}
+        # Unsigned push (Thor) only hints at a change; a read of the running charges confirms it.
+        self._push_is_hint = client.provider is Provider.THOR
+        self._hints: dict[str, list[Session]] = {}
+        self._confirming = False
+        self._hints_quiet_until: datetime | None = None
+        self._command_locks: dict[str, asyncio.Lock] = {}
         self._previous_limits: dict[str, float | None] = {}
         # The session a limit was sent for; None for the connector's default.
         self._limit_sessions: dict[str, str | None] = {}
@@ -353,36 +378,42 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
         self._delete_issue(ISSUE_WEBHOOK_SECRET)
         for event in events:
-            if event.event_id in self._seen_events:
-                continue
-            self._seen_events[event.event_id] = None
-            if len(self._seen_events) > _SEEN_EVENTS_KEPT:
-                self._seen_events.popitem(last=False)
-            self._apply_event(event)
+            # The record outlives a restart: a delivery seen before it is not applied again.
+            if self._store.first_delivery(event.event_id):
+                self._apply_event(event)
         self._update_schedule()
         # Not async_set_updated_data: that would postpone the safety refresh at every webhook,
         # and a steady meter stream of one session must not hide a lost webhook of another.
         self.last_update_success = True
         self._async_notify_changed()
 
-    def _apply_event(self, event: Event) -> None:
+    def _with_station(self, event: Event) -> Event:
+        """Name the station of a command result that names only its connector.
+
+        A connector's default limit answers so, as eDRV's sample shows.
+        """
         if (
             isinstance(event, CommandResultEvent)
             and not event.station_id
             and (state := self.data.connectors.get(event.connector_id or ""))
         ):
-            # A connector's default limit names the connector only, as eDRV's sample shows.
-            event = replace(event, station_id=state.connector.station_id)
+            return replace(event, station_id=state.connector.station_id)
+        return event
+
+    def _apply_event(self, event: Event) -> None:
+        event = self._with_station(event)
         if event.station_id not in self.data.stations:
             if event.station_id not in self._hidden_stations:
                 self._async_relist_stations()
             return
         match event:
             case SessionEvent(session=session):
-                if state := self.data.connectors.get(session.connector_id):
-                    self._merge(state, session)
-                else:
+                if (state := self.data.connectors.get(session.connector_id)) is None:
                     self._async_relist_stations()
+                elif self._push_is_hint:
+                    self._async_hint(state, session)
+                else:
+                    self._merge(state, session)
             case MeterValuesEvent():
                 self._apply_meter_values(event)
             case ConnectorStatusEvent(connector_id=connector_id, status=status):
@@ -407,19 +438,23 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                     self._revert_current_limit(event.connector_id)
 
     def _apply_meter_values(self, event: MeterValuesEvent) -> None:
+        """Meter values count only for the connector's confirmed, running session.
+
+        Values about anything else may be about a charge whose start notification was lost:
+        one read of the running charges tells.
+        """
         state = self.data.connectors.get(event.connector_id)
         if state is None:
             return
         session = state.session
-        if session is None or not session.status.is_active:
-            # Meter values prove a transaction runs, even if its start webhook was lost.
-            session = Session(
-                id=event.ref.thor_id_tag or event.event_id,
-                station_id=event.station_id,
-                connector_id=event.connector_id,
-                status=SessionStatus.STARTED,
-                ref=event.ref,
-            )
+        tag, own_tag = event.ref.thor_id_tag, session.ref.thor_id_tag if session else None
+        if (
+            session is None
+            or session.status not in _CONFIRMED_RUNNING
+            or (tag and own_tag and tag != own_tag)
+        ):
+            self._async_hint(state, None)
+            return
         energy, meter_start = event.energy_wh, session.meter_start_wh
         if energy is None and event.meter_wh is not None:
             # No session energy: the register's rise since the session began, never the
@@ -431,7 +466,6 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             state,
             replace(
                 session,
-                status=max(session.status, SessionStatus.STARTED, key=RANK.__getitem__),
                 energy_wh=energy,
                 meter_wh=event.meter_wh,
                 meter_start_wh=meter_start,
@@ -440,6 +474,118 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                 soc=event.soc,
             ),
         )
+
+    # Unsigned notifications
+
+    @callback
+    def _async_hint(self, state: ConnectorState, hint: Session | None) -> None:
+        """Note a notification about a connector; a read of the running charges will judge it.
+
+        Nothing of it is shown (status, energy, or the references a stop uses) unless the read
+        confirms it. One that could not change anything is not worth a read.
+        """
+        session = state.session
+        if hint is not None:
+            if (
+                hint.status is SessionStatus.STARTED
+                and session is not None
+                and session.status in _CONFIRMED_RUNNING
+                and same_session(session, hint)
+            ):
+                return
+            if not hint.status.is_active and (session is None or not session.status.is_active):
+                return
+            hints = self._hints.setdefault(state.connector.id, [])
+            hints.append(hint)
+            del hints[:-_HINTS_KEPT]
+        else:
+            self._hints.setdefault(state.connector.id, [])
+        # The answer to a command of ours is always worth a read.
+        expected = session is not None and (
+            session.status in _PENDING_START or session.status is SessionStatus.STOPPING
+        )
+        quiet = self._hints_quiet_until
+        if self._confirming or (not expected and quiet is not None and dt_util.utcnow() < quiet):
+            return
+        self._confirming = True
+        self.config_entry.async_create_task(
+            self.hass, self._async_confirm_hints(), f"{DOMAIN} confirm notifications"
+        )
+
+    async def _async_confirm_hints(self) -> None:
+        # Notifications arriving during the read are judged by a read after it.
+        hints, self._hints = self._hints, {}
+        try:
+            running = await self.client.async_get_active_sessions()
+        except CpmsError as err:
+            _LOGGER.warning("Checking notifications against the running charges failed: %s", err)
+            self._confirming = False
+            return
+        charges = {charge.connector_id: charge for charge in running}
+        confirmed = False
+        for connector_id, hinted in hints.items():
+            if state := self.data.connectors.get(connector_id):
+                try:
+                    confirmed |= await self._async_confirm(state, charges.get(connector_id), hinted)
+                except CpmsError as err:
+                    _LOGGER.warning("Reading the end of a charge failed: %s", err)
+        if not confirmed:
+            self._hints_quiet_until = dt_util.utcnow() + _HINT_QUIET
+        self._confirming = False
+        if self._hints:
+            self._confirming = True
+            self.config_entry.async_create_task(
+                self.hass, self._async_confirm_hints(), f"{DOMAIN} confirm notifications"
+            )
+        self._update_schedule()
+        self._async_notify_changed()
+
+    async def _async_confirm(
+        self, state: ConnectorState, charge: Session | None, hinted: list[Session]
+    ) -> bool:
+        """Apply what the running charge confirms; True when something moved."""
+        session = state.session
+        if charge is not None:
+            # A notification's id tag counts only if it names the charge's own transaction.
+            tag = next(
+                (
+                    h.ref.thor_id_tag
+                    for h in hinted
+                    if h.ref.thor_transaction
+                    and h.ref.thor_transaction == charge.ref.thor_transaction
+                ),
+                None,
+            )
+            if charge.ref.thor_id_tag is None and tag:
+                charge = replace(charge, ref=replace(charge.ref, thor_id_tag=tag))
+            if (
+                session is not None
+                and session.status is SessionStatus.STOPPING
+                and same_session(session, charge)
+                and any(h.status is SessionStatus.STOP_FAILED for h in hinted)
+            ):
+                charge = replace(charge, status=SessionStatus.STOP_FAILED)
+            return self._merge(state, charge)
+        if session is None or not session.status.is_active:
+            return False
+        if session.status in _PENDING_START:
+            refused = any(
+                h.status is SessionStatus.START_FAILED
+                and h.ref.thor_id_tag == session.ref.thor_id_tag
+                for h in hinted
+            )
+            return refused and self._merge(
+                state, replace(session, status=SessionStatus.START_FAILED)
+            )
+        # Nothing runs any more: the cloud's record of the charge, or the notification that
+        # names its transaction, tells the final energy.
+        final = await self._async_fetch(session)
+        if final.energy_wh is None:
+            keys = session_keys(session)
+            ended = [h for h in hinted if keys and session_keys(h) == keys and h.energy_wh]
+            if ended:
+                final = replace(final, energy_wh=ended[-1].energy_wh)
+        return self._merge(state, final)
 
     # Merging
 
@@ -454,13 +600,27 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._changed.add(connector_id)
 
     def _merge(self, state: ConnectorState, incoming: Session) -> bool:
-        """Fold a report into the connector's session; True when the status moved."""
+        """Fold a report into the connector's session; True when the status moved.
+
+        A report about another session replaces the connector's only if that session is new:
+        one that ended or was replaced never comes back, and an older one never replaces a
+        newer one, however the report got here (late, duplicated, or replayed).
+        """
         if incoming.meter_wh is not None:
             self._take_meter(state, incoming.meter_wh)
         current = state.session
+        incoming = self._plausible(state, incoming)
         if current is None or not same_session(current, incoming):
-            if current is not None and current.status.is_active and not incoming.status.is_active:
-                return False  # a late report about an older session
+            if self._store.is_past(session_keys(incoming)):
+                return False
+            if current is not None and (
+                (current.status.is_active and not incoming.status.is_active)
+                or started_before(incoming, current)
+            ):
+                return False
+            if current is not None:
+                self._store.retire(session_keys(current))
+            self._store.forget_announced(state.connector.id)
             merged = incoming
             before = None
         else:
@@ -477,19 +637,53 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                 merged = replace(merged, ended_at=now)
         self._show(state, merged)
         self._store.save_session(state.connector.id, merged)
+        if not merged.status.is_active:
+            self._store.retire(session_keys(merged))
+        self._announce(state, incoming, merged)
         if merged.status is before:
             return False
-        self._on_status_change(state, before, merged)
+        self._async_resume_intent(state.connector.id)
         return True
 
-    def _on_status_change(
-        self, state: ConnectorState, before: SessionStatus | None, session: Session
-    ) -> None:
-        started = RANK[SessionStatus.STARTED]
-        if session.status is SessionStatus.STARTED and (before is None or RANK[before] < started):
+    def _plausible(self, state: ConnectorState, incoming: Session) -> Session:
+        """The report without an energy the connector cannot have delivered.
+
+        Below zero, or more than its rating allows since the session started: a bad meter,
+        a unit mix-up or a forgery, and the session's energy must never jump with it.
+        """
+        energy = incoming.energy_wh
+        if energy is None:
+            return incoming
+        current = state.session
+        started = incoming.started_at or (
+            current.started_at if current and same_session(current, incoming) else None
+        )
+        elapsed = dt_util.utcnow() - started if started else timedelta(0)
+        hours = (max(elapsed, timedelta(0)) + _ENERGY_MARGIN).total_seconds() / 3600
+        rating_kw = state.connector.max_power_kw or _DEFAULT_RATING_KW
+        if 0 <= energy <= rating_kw * 1000 * hours * _ENERGY_FACTOR:
+            return incoming
+        _LOGGER.warning(
+            "Ignored an energy of %s Wh for session %s: not possible on connector %s",
+            energy,
+            incoming.id,
+            state.connector.id,
+        )
+        return replace(incoming, energy_wh=None)
+
+    def _announce(self, state: ConnectorState, incoming: Session, session: Session) -> None:
+        """Fire the session's started and ended events, each once, whatever order reports came in.
+
+        What was fired is stored with the session, so a restart does not fire it again.
+        """
+        connector_id = state.connector.id
+        announced = self._store.announced(connector_id)
+        if "started" not in announced and charged(incoming, session):
+            self._store.announce(connector_id, "started")
             self.hass.bus.async_fire(EVENT_SESSION_STARTED, self._event_data(state, session))
-        if not session.status.is_active and (before is None or before.is_active):
-            self._cancel_deadline(state.connector.id)
+        if "ended" not in announced and not session.status.is_active:
+            self._store.announce(connector_id, "ended")
+            self._cancel_deadline(connector_id)
             data = self._event_data(state, session)
             energy = session.energy_wh
             duration = (
@@ -703,10 +897,15 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._delete_issue(ISSUE_COMMANDS_REFUSED)
         return result
 
+    def wanted(self, connector_id: str) -> bool | None:
+        """The last command on the connector while it is not carried out yet, else None."""
+        intent = self._intents.get(connector_id)
+        return None if intent is None else intent.on
+
     async def async_start(
         self, connector_id: str, targets: Mapping[str, float] | None = None
     ) -> None:
-        """Start a session, ended by the cloud at `targets` (energy_kwh, time_min, cost).
+        """Want a session, ended by the cloud at `targets` (energy_kwh, time_min, cost).
 
         The switch shows on until the cloud says otherwise.
         """
@@ -714,8 +913,77 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         station = self.data.stations.get(state.connector.station_id)
         if station is not None and station.online is False:
             raise translated_error("station_offline")
-        if state.session is not None and state.session.status.is_active:
+        await self._async_command_intent(connector_id, _Intent(on=True, targets=targets))
+
+    async def async_stop(self, connector_id: str) -> None:
+        """Want the connector not charging; the switch shows off until the cloud answers."""
+        await self._async_command_intent(connector_id, _Intent(on=False))
+
+    async def _async_command_intent(self, connector_id: str, intent: _Intent) -> None:
+        """Record the command; the last one wins, whatever is still on its way.
+
+        Commands on a connector are carried out one at a time. One that cannot be sent yet (a
+        stop before the vehicle took the start, a start while a stop completes) waits for the
+        cloud's next report about the session, and is then sent; a newer command replaces it.
+        """
+        self._intents[connector_id] = intent
+        self._changed.add(connector_id)
+        self._async_notify_changed()
+        try:
+            await self._async_pursue(connector_id)
+        except HomeAssistantError:
+            if self._intents.get(connector_id) is intent:
+                del self._intents[connector_id]
+                self._changed.add(connector_id)
+                self._async_notify_changed()
+            raise
+
+    async def _async_pursue(self, connector_id: str) -> None:
+        """Take the one step toward the wanted state that the session allows now."""
+        async with self._command_locks.setdefault(connector_id, asyncio.Lock()):
+            while (intent := self._intents.get(connector_id)) is not None:
+                state = self.data.connectors.get(connector_id)
+                if state is None:
+                    return
+                session = state.session
+                if intent.on:
+                    if session is None or not session.status.is_active:
+                        await self._async_send_start(state, intent.targets)
+                    elif session.status is SessionStatus.STOPPING:
+                        return  # a new session once this one has ended
+                elif session is not None and session.status.is_active:
+                    if session.status in _PENDING_START or session.status is SessionStatus.STOPPING:
+                        return  # the cloud stops only a started session: once it has started
+                    await self._async_send_stop(state, session)
+                if self._intents.get(connector_id) is intent:
+                    del self._intents[connector_id]
+                    self._changed.add(connector_id)
+                    self._async_notify_changed()
+                    return
+
+    @callback
+    def _async_resume_intent(self, connector_id: str) -> None:
+        """The session moved: a command waiting for that may go now."""
+        if connector_id not in self._intents:
             return
+        self.config_entry.async_create_task(
+            self.hass, self._async_resume(connector_id), f"{DOMAIN} command {connector_id}"
+        )
+
+    async def _async_resume(self, connector_id: str) -> None:
+        try:
+            await self._async_pursue(connector_id)
+        except HomeAssistantError as err:
+            # Nobody waits for this answer: the entities show the cloud's state.
+            _LOGGER.warning("A waiting command on %s failed: %s", connector_id, err)
+            self._intents.pop(connector_id, None)
+            self._changed.add(connector_id)
+            self._async_notify_changed()
+
+    async def _async_send_start(
+        self, state: ConnectorState, targets: Mapping[str, float] | None
+    ) -> None:
+        connector_id = state.connector.id
         requested = Session(
             id="",
             station_id=state.connector.station_id,
@@ -736,18 +1004,18 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._update_schedule()
         self._async_notify_changed()
 
-    async def async_stop(self, connector_id: str) -> None:
-        """Stop the connector's session; the switch shows off until the cloud answers."""
-        state = self.data.connectors[connector_id]
-        session = state.session
-        if (
-            session is None
-            or not session.status.is_active
-            or session.status is SessionStatus.STOPPING
-        ):
-            return
-        if session.ref == SessionRef() and session.status is SessionStatus.REQUESTED:
-            raise translated_error("start_pending")
+    async def _async_send_stop(self, state: ConnectorState, session: Session) -> None:
+        connector_id = state.connector.id
+        if not session_keys(session):
+            # No id of the cloud's yet (its start notification is late or lost): read it first,
+            # so that the stop names the right transaction and the end is found later.
+            try:
+                self._merge(state, await self._async_fetch(session))
+            except CpmsError as err:
+                raise error_from_cpms(err) from err
+            session = state.session or session
+            if not session.status.is_active:
+                return
         try:
             await self._async_command(
                 state,

@@ -66,3 +66,33 @@ def combine(current: Session, incoming: Session) -> Session:
 
 def _pick[T](new: T | None, old: T | None) -> T | None:
     return old if new is None else new
+
+
+def session_keys(session: Session) -> list[str]:
+    """Ids that name this session and no other on the account.
+
+    A Thor id tag is not one: an RFID card uses the same tag for every charge.
+    """
+    keys = []
+    if session.ref.edrv_session_id:
+        keys.append(f"edrv:{session.ref.edrv_session_id}")
+    if session.ref.thor_transaction:
+        keys.append(f"thor:{session.ref.thor_transaction}")
+    return keys
+
+
+def started_before(incoming: Session, current: Session) -> bool:
+    """Whether a report is about a session that started before the current one did."""
+    return (
+        incoming.started_at is not None
+        and current.started_at is not None
+        and incoming.started_at < current.started_at
+    )
+
+
+def charged(incoming: Session, merged: Session) -> bool:
+    """Whether the reports so far show that the session started charging."""
+    return (
+        incoming.status in (SessionStatus.STARTED, SessionStatus.ENDED)
+        or merged.status is SessionStatus.STARTED
+    )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
+import hashlib
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -14,6 +16,11 @@ from .const import DOMAIN
 
 STORAGE_VERSION = 1
 SAVE_DELAY_S = 5
+# Deliveries remembered, so that one delivered again, even after a restart, is applied once.
+# A burst of meter values is far below this; a replay older than this meets the session rules.
+SEEN_EVENTS_KEPT = 2048
+# Sessions that ended or were replaced on a connector: a report about one never revives it.
+PAST_SESSIONS_KEPT = 256
 
 
 @dataclass(kw_only=True)
@@ -23,6 +30,10 @@ class StoredState:
     webhooks_confirmed: bool = False
     sessions: dict[str, Session] = field(default_factory=dict)
     current_limits: dict[str, float] = field(default_factory=dict)
+    # Which of the events of each connector's session were fired ("started", "ended").
+    announced: dict[str, set[str]] = field(default_factory=dict)
+    seen_events: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    past_sessions: OrderedDict[str, None] = field(default_factory=OrderedDict)
     meters: dict[str, float] = field(default_factory=dict)
 
 
@@ -56,6 +67,14 @@ class SessionStore:
             for connector_id, amps in (data.get("current_limits") or {}).items()
             if isinstance(amps, int | float)
         }
+        if "announced" in data:
+            announced = {
+                connector_id: {str(what) for what in events}
+                for connector_id, events in (data.get("announced") or {}).items()
+                if isinstance(events, list)
+            }
+        else:  # stored before events were recorded: what the status says was fired
+            announced = {cid: _fired_by_status(s) for cid, s in sessions.items()}
         meters = {
             connector_id: float(wh)
             for connector_id, wh in (data.get("meters") or {}).items()
@@ -65,6 +84,9 @@ class SessionStore:
             webhooks_confirmed=bool(data.get("webhooks_confirmed")),
             sessions=sessions,
             current_limits=limits,
+            announced=announced,
+            seen_events=_bounded(data.get("seen_events")),
+            past_sessions=_bounded(data.get("past_sessions")),
             meters=meters,
         )
         self._saved_sessions = {}
@@ -105,6 +127,46 @@ class SessionStore:
         self._changed_sessions.add(connector_id)
         self._schedule_save()
 
+    def announced(self, connector_id: str) -> set[str]:
+        """The events fired for the connector's session; the caller adds to the set it gets."""
+        return self._state.announced.setdefault(connector_id, set())
+
+    def announce(self, connector_id: str, what: str) -> None:
+        """Remember that the connector's session fired its "started" or "ended" event."""
+        self.announced(connector_id).add(what)
+        self._schedule_save()
+
+    def forget_announced(self, connector_id: str) -> None:
+        """A new session on the connector: none of its events fired yet."""
+        self._state.announced.pop(connector_id, None)
+
+    def first_delivery(self, event_id: str) -> bool:
+        """Whether an event is new; remembers it, so the next delivery of it is not."""
+        seen = self._state.seen_events
+        digest = _digest(event_id)
+        if digest in seen:
+            return False
+        seen[digest] = None
+        if len(seen) > SEEN_EVENTS_KEPT:
+            seen.popitem(last=False)
+        self._schedule_save()
+        return True
+
+    def is_past(self, keys: list[str]) -> bool:
+        """Whether a session with any of these keys ended or was replaced before."""
+        return any(key in self._state.past_sessions for key in keys)
+
+    def retire(self, keys: list[str]) -> None:
+        """A session ended or was replaced: a later report about it is about the past."""
+        past = self._state.past_sessions
+        for key in keys:
+            past[key] = None
+            past.move_to_end(key)
+        while len(past) > PAST_SESSIONS_KEPT:
+            past.popitem(last=False)
+        if keys:
+            self._schedule_save()
+
     def save_current_limit(self, connector_id: str, amps: float | None) -> None:
         """Remember the connector's current limit; None forgets it."""
         if amps is None:
@@ -135,6 +197,11 @@ class SessionStore:
             "sessions": dict(self._saved_sessions),
             "current_limits": dict(self._state.current_limits),
             "meters": dict(self._state.meters),
+            "announced": {
+                cid: sorted(events) for cid, events in self._state.announced.items() if events
+            },
+            "seen_events": list(self._state.seen_events),
+            "past_sessions": list(self._state.past_sessions),
         }
 
     async def async_save(self) -> None:
@@ -144,6 +211,26 @@ class SessionStore:
     async def async_remove(self) -> None:
         """Delete the file when the entry is removed."""
         await self._store.async_remove()
+
+
+def _fired_by_status(session: Session) -> set[str]:
+    fired = set()
+    if session.started_at is not None or session.status is SessionStatus.STARTED:
+        fired.add("started")
+    if not session.status.is_active:
+        fired.add("ended")
+    return fired
+
+
+def _digest(event_id: str) -> str:
+    # Short and fixed in size: Thor's ids are hashes of whole bodies.
+    return hashlib.blake2b(event_id.encode(), digest_size=8).hexdigest()
+
+
+def _bounded(raw: Any) -> OrderedDict[str, None]:
+    if not isinstance(raw, list):
+        return OrderedDict()
+    return OrderedDict.fromkeys(str(item) for item in raw)
 
 
 def _session_to_dict(session: Session) -> dict[str, Any]:

@@ -54,7 +54,9 @@ class CpmsChargingSwitch(CpmsConnectorEntity, SwitchEntity):
 
     @property
     def is_on(self) -> bool:
-        """On from the start command until a stop is asked for or the session ends."""
+        """The last command until it is carried out; then whether a session runs."""
+        if (wanted := self.coordinator.wanted(self.connector_id)) is not None:
+            return wanted
         session = self.session
         return (
             session is not None
