@@ -91,3 +91,17 @@ async def test_session_life(
     assert webhooks.get(f"{provider} failed", 0) == 0
     issues = ir.async_get(hass).issues
     assert [key for key in issues if key[0] == DOMAIN] == []
+
+
+async def test_thor_power_reads_zero_until_the_first_meter_value(
+    setup_account: SetupAccount,
+) -> None:
+    """Thor's start notification carries no power: 0 W until meter values, not unknown."""
+    account = await setup_account("thor")
+    connector = account.connector_id()
+    await account.switch(SERVICE_TURN_ON, connector)
+    await account.run(5)  # started, the first meter value comes 30 s in
+    assert account.state("sensor", f"{connector}_session_status") == "charging"
+    assert account.state("sensor", f"{connector}_power") == "0.0"
+    await account.run(30)
+    assert float(account.state("sensor", f"{connector}_power")) > 0
