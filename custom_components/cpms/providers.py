@@ -65,14 +65,20 @@ def create_decoder(
     client: EdrvClient | ThorClient,
     options: Mapping[str, Any],
     known_stations: Callable[[], Collection[str]],
+    *,
+    timestamped_only: bool = False,
+    on_timestamped: Callable[[], None] | None = None,
 ) -> WebhookDecoder:
     """EDRV deliveries are signed when a secret is set; Thor's can only be checked by id.
 
-    The decoder shares the client's observations (and eDRV's units), so both read alike.
+    `timestamped_only`: eDRV signatures that do not cover their timestamp are refused. The
+    decoder shares the client's observations (and eDRV's units), so both read alike.
     """
     if isinstance(client, EdrvClient):
         return EdrvWebhookDecoder(
             options.get(CONF_WEBHOOK_SECRET) or None,
+            timestamped_only=timestamped_only,
+            on_timestamped=on_timestamped,
             units=client.units,
             observations=client.observations,
         )

@@ -62,6 +62,11 @@ class EdrvWebhookDecoder:
     with non-ASCII escaped as `\uXXXX`, so each of these is also tried over
     the body re-escaped that way, in both hex cases. The variant that matched
     is noted in `observations`. An empty secret means no verification.
+
+    Only `v1` over `<t>.<body>` binds the timestamp: with the others a captured delivery
+    can be sent again with a fresh `t`. Once a delivery verified with it (or with
+    `timestamped_only`), the weaker variants are refused; `on_timestamped` is told once, so
+    that the caller can keep this across restarts.
     """
 
     def __init__(
@@ -72,6 +77,8 @@ class EdrvWebhookDecoder:
         clock: Callable[[], float] | None = None,
         units: EdrvUnits | None = None,
         observations: CloudObservations | None = None,
+        timestamped_only: bool = False,
+        on_timestamped: Callable[[], None] | None = None,
     ) -> None:
         """Keep the endpoint secret; `clock` returns epoch seconds.
 
@@ -83,6 +90,8 @@ class EdrvWebhookDecoder:
         self._clock = clock
         self.observations = observations or CloudObservations()
         self._units = units or EdrvUnits(self.observations)
+        self._timestamped_only = timestamped_only
+        self._on_timestamped = on_timestamped
 
     def decode(self, body: bytes, headers: Mapping[str, str]) -> list[Event]:
         """Return the events of a delivery; raise only WebhookError subclasses.
@@ -123,15 +132,24 @@ class EdrvWebhookDecoder:
                 raise WebhookSignatureError("signature has no timestamp")
             unit = self._check_age(timestamp)
             for form, signed in forms:
-                stamped = timestamp.encode() + b"." + signed
-                for over, message in (("body", signed), ("t.body", stamped)):
-                    if _any_match(v1, _mac(key, message)):
-                        return f"v1 over {over} ({form}), t in {unit}"
-        elif legacy:
-            for form, signed in forms:
-                if _any_match(legacy, _mac(key, signed)):
-                    return f"sha256 over body ({form})"
+                if _any_match(v1, _mac(key, timestamp.encode() + b"." + signed)):
+                    self._timestamped()
+                    return f"v1 over t.body ({form}), t in {unit}"
+        weaker = v1 or legacy
+        for form, signed in forms:
+            if weaker and _any_match(weaker, _mac(key, signed)):
+                if self._timestamped_only:
+                    raise WebhookSignatureError(
+                        "signature without its timestamp, after deliveries signed with one"
+                    )
+                return f"v1 over body ({form}), t in {unit}" if v1 else f"sha256 over body ({form})"
         raise WebhookSignatureError("signature does not match")
+
+    def _timestamped(self) -> None:
+        if not self._timestamped_only:
+            self._timestamped_only = True
+            if self._on_timestamped is not None:
+                self._on_timestamped()
 
     def _check_age(self, timestamp: str) -> str:
         """Refuse a timestamp outside the tolerance; return its unit."""
