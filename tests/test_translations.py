@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 import re
 
+from homeassistant.util import slugify
 from markdown_it import MarkdownIt
 import pytest
 
@@ -133,3 +134,11 @@ def test_event_names_are_code() -> None:
     shown = _MARKDOWN.render(EDRV_WEBHOOK_EVENTS)
     assert "<code>session.*</code>" in shown
     assert "<code>chargestation.set_power_limit.*</code>" in shown
+
+
+def test_entity_names_match_their_keys() -> None:
+    """A new connector entity's id is built from its key, so the key is its English name."""
+    entity = json.loads((TRANSLATIONS / "en.json").read_text("utf-8"))["entity"]
+    for platform in ("sensor", "switch", "number"):
+        for key, texts in entity[platform].items():
+            assert slugify(texts["name"]) == key, (platform, key)

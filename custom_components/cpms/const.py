@@ -32,6 +32,7 @@ STATION_RELIST_COOLDOWN: Final = timedelta(minutes=10)
 EVENT_SESSION_STARTED: Final = f"{DOMAIN}_session_started"
 EVENT_SESSION_ENDED: Final = f"{DOMAIN}_session_ended"
 
+# The issue's id; its text (translation key) says whether nothing arrived or why it was refused.
 ISSUE_WEBHOOKS_NOT_ARRIVING: Final = "webhooks_not_arriving"
 ISSUE_NEW_STATIONS: Final = "new_stations"
 # Raised when eDRV deliveries fail their signature; its fix asks for the secret.

@@ -50,7 +50,7 @@ from .const import (
     STOP_DEADLINE,
     UNCONFIRMED_REFRESH,
 )
-from .data import ConnectorState, CpmsData
+from .data import ConnectorState, CpmsData, Deliveries, Refusal
 from .devices import async_sync_devices
 from .errors import error_from_cpms, translated_error
 from .limit import LimitPacer
@@ -129,6 +129,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self.webhook_url = webhook_url
         self.station_device_ids: dict[str, str] = {}
         self.data = CpmsData()
+        self.deliveries = Deliveries()
         self.selection = StationSelection.from_options(entry.options)
         # New stations that the selection leaves to the user, asked about in a repair issue.
         self.offered_stations: list[Station] = []
@@ -173,8 +174,9 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         return timedelta(minutes=minutes)
 
     async def _async_setup(self) -> None:
-        """Restore the sessions that a restart would otherwise forget."""
+        """Restore the sessions, and when the last webhook came, that a restart would forget."""
         await self._store.async_load()
+        self.data.last_webhook = self._store.last_webhook
 
     async def _async_update_data(self) -> CpmsData:
         """List stations once, then reconcile active sessions with the cloud."""
@@ -337,8 +339,9 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     def async_handle_events(self, events: Iterable[Event]) -> None:
         """Apply the events of a verified delivery."""
         self.data.last_webhook = dt_util.utcnow()
+        self.deliveries.accept()
         self._changed.add(self.config_entry.entry_id)
-        self._store.confirm_webhooks()
+        self._store.confirm_webhook(self.data.last_webhook)
         if self._issue_may_exist:
             self._issue_may_exist = False
             ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
@@ -758,6 +761,11 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     @property
     def _issue_id(self) -> str:
         return f"{ISSUE_WEBHOOKS_NOT_ARRIVING}_{self.config_entry.entry_id}"
+
+    @callback
+    def async_handle_refusal(self, reason: Refusal) -> None:
+        """Count a refused delivery: the repair issue's fix says how many, and why."""
+        self.deliveries.refuse(reason)
 
     def _raise_webhook_issue(self) -> None:
         self._issue_may_exist = True

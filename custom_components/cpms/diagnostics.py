@@ -35,6 +35,12 @@ async def async_get_config_entry_diagnostics(
             "webhook_url": coordinator.webhook_url,
             "webhooks_confirmed": coordinator.webhooks_confirmed,
             "last_webhook": data.last_webhook,
+            # Since the entry was set up: what README's troubleshooting asks to check.
+            "deliveries": {
+                "accepted": coordinator.deliveries.accepted,
+                "refused": dict(coordinator.deliveries.refused),
+                "refused_since_last_accepted": coordinator.deliveries.refused_in_a_row,
+            },
             "update_interval": coordinator.update_interval,
             "capabilities": asdict(coordinator.client.capabilities),
             "stations": [asdict(station) for station in data.stations.values()],

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from asyncio import Semaphore
 from collections.abc import Callable, Iterable, Sequence
 
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import ChildDeviceInfo, DeviceInfo
 from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback, EntityPlatform
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.util import slugify
 
 from .api import Connector, Session, Station
 from .const import DOMAIN
@@ -80,8 +82,16 @@ class CpmsStationEntity(CpmsEntity):
         return super().available and self.station_id in self.coordinator.data.stations
 
 
+def connector_device_name(station: Station, connector: Connector) -> str:
+    """The connector's device name: its station's, then its own ("Garage Connector 1")."""
+    return f"{station.name} {connector.label}"
+
+
 class CpmsConnectorEntity(CpmsEntity):
-    """An entity of a connector; unavailable while its station is offline."""
+    """An entity of a connector; unavailable while its station is offline.
+
+    `key` is the entity's English name in snake case (a test holds translations to it).
+    """
 
     def __init__(self, coordinator: CpmsCoordinator, connector_id: str, key: str) -> None:
         """Identify the entity by connector and key."""
@@ -89,12 +99,29 @@ class CpmsConnectorEntity(CpmsEntity):
         self.connector_id = connector_id
         self._attr_unique_id = f"{connector_id}_{key}"
         connector = self.state_data.connector
-        # A connector is the part of a station that a car plugs into: a child device.
+        station = coordinator.data.stations[connector.station_id]
+        name = connector_device_name(station, connector)
+        # A connector is the part of a station that a car plugs into: a child device. Named
+        # with its station, so that "Garage Connector 1 Charging" tells stations apart.
         self._attr_device_info = ChildDeviceInfo(
             identifiers={(DOMAIN, connector_id)},
-            name=connector.label,
+            name=name,
             parent_device_id=coordinator.station_device_ids[connector.station_id],
         )
+        self._object_id = slugify(f"{name} {key}")
+
+    @callback
+    def add_to_platform_start(
+        self, hass: HomeAssistant, platform: EntityPlatform, parallel_updates: Semaphore | None
+    ) -> None:
+        """Suggest the entity id before Home Assistant derives one.
+
+        It would prefix the child device's name with its parent's, repeating the station: a new
+        entity gets the id an earlier device name gave ("garage_connector_1_charging"), while an
+        entity already registered keeps its own.
+        """
+        self.entity_id = f"{platform.domain}.{self._object_id}"
+        super().add_to_platform_start(hass, platform, parallel_updates)
 
     @property
     def state_data(self) -> ConnectorState:

@@ -21,11 +21,19 @@ LIMIT_INTERVAL: Final = timedelta(seconds=15)
 # IEC 61851 charging needs at least 6 A; a connector's rating caps it, else a common 32 A.
 MIN_CURRENT_A: Final = 6
 DEFAULT_MAX_CURRENT_A: Final = 32
+# eDRV rates connectors in kW only: above what one phase carries (32 A at 230 V), three phases.
+VOLTAGE_V: Final = 230
+SINGLE_PHASE_MAX_KW: Final = 7.4
 
 
 def max_current(connector: Connector) -> float:
-    """The highest limit a connector takes: its rating."""
-    return connector.max_current_a or DEFAULT_MAX_CURRENT_A
+    """The highest limit a connector takes: its rated current, else from its power (11 kW: 16 A)."""
+    if connector.max_current_a:
+        return connector.max_current_a
+    if connector.max_power_kw:
+        phases = 3 if connector.max_power_kw > SINGLE_PHASE_MAX_KW else 1
+        return max(MIN_CURRENT_A, round(connector.max_power_kw * 1000 / (VOLTAGE_V * phases)))
+    return DEFAULT_MAX_CURRENT_A
 
 
 class LimitPacer:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberMode
-from homeassistant.const import EntityCategory, UnitOfElectricCurrent
+from homeassistant.const import UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -33,9 +33,10 @@ async def async_setup_entry(
 class CpmsCurrentLimit(CpmsConnectorEntity, NumberEntity):
     """Limits the running session, or the connector's default when nothing charges."""
 
+    # Not a configuration entity: automations move it while a session runs. A box shows the
+    # value, which a slider on the device page does not.
     _attr_device_class = NumberDeviceClass.CURRENT
-    _attr_entity_category = EntityCategory.CONFIG
-    _attr_mode = NumberMode.SLIDER
+    _attr_mode = NumberMode.BOX
     _attr_native_min_value = MIN_CURRENT_A
     _attr_native_step = 1
     _attr_native_unit_of_measurement = UnitOfElectricCurrent.AMPERE

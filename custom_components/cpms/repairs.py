@@ -43,10 +43,31 @@ class WebhookRepairFlow(RepairsFlow):
         self._entry = entry
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
-        """The provider's variant of the webhook step."""
+        """Why deliveries were refused, if they were; else the provider's webhook step."""
+        deliveries = self._entry.runtime_data.deliveries
+        if deliveries.refused_in_a_row and deliveries.last_refusal is not None:
+            return await self._async_webhook(f"refused_{deliveries.last_refusal}", None)
         if Provider(self._entry.data[CONF_PROVIDER]) is Provider.EDRV:
             return await self.async_step_webhook_edrv()
         return await self.async_step_webhook_thor()
+
+    async def async_step_refused_signature(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Deliveries arrive, signed with another secret."""
+        return await self._async_webhook("refused_signature", user_input)
+
+    async def async_step_refused_unknown_station(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Deliveries arrive, about another account's stations."""
+        return await self._async_webhook("refused_unknown_station", user_input)
+
+    async def async_step_refused_malformed(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Deliveries arrive that cannot be read."""
+        return await self._async_webhook("refused_malformed", user_input)
 
     async def async_step_webhook_edrv(
         self, user_input: dict[str, Any] | None = None
@@ -80,6 +101,7 @@ class WebhookRepairFlow(RepairsFlow):
                 "url": target.url,
                 "events": EDRV_WEBHOOK_EVENTS,
                 "sections": THOR_WEBHOOK_SECTIONS,
+                "count": str(entry.runtime_data.deliveries.refused_in_a_row),
             },
             # A warning, as in the setup: a cloud on the same network could still deliver.
             errors=None if target.reachable else {"base": "webhook_unreachable"},

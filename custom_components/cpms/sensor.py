@@ -117,7 +117,8 @@ CONNECTOR_SENSORS: tuple[CpmsConnectorSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
         supported_fn=lambda capabilities: capabilities.power,
-        value_fn=_live(lambda session: session.power_w),
+        # Nothing flows until the first meter value: 0 W, not unknown (Thor reports none at start).
+        value_fn=_live(lambda session: session.power_w or 0.0),
     ),
     CpmsConnectorSensorDescription(
         key="current",

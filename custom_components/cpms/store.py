@@ -28,6 +28,7 @@ class StoredState:
     """The part of the account's state that survives a restart."""
 
     webhooks_confirmed: bool = False
+    last_webhook: datetime | None = None
     sessions: dict[str, Session] = field(default_factory=dict)
     current_limits: dict[str, float] = field(default_factory=dict)
     # Which of the events of each connector's session were fired ("started", "ended").
@@ -82,6 +83,7 @@ class SessionStore:
         }
         self._state = StoredState(
             webhooks_confirmed=bool(data.get("webhooks_confirmed")),
+            last_webhook=_datetime(data.get("last_webhook")),
             sessions=sessions,
             current_limits=limits,
             announced=announced,
@@ -105,15 +107,20 @@ class SessionStore:
         """The current limit last set on the connector."""
         return self._state.current_limits.get(connector_id)
 
+    @property
+    def last_webhook(self) -> datetime | None:
+        """When the last verified webhook arrived."""
+        return self._state.last_webhook
+
+    def confirm_webhook(self, when: datetime) -> None:
+        """A verified webhook arrived: push works, and this is the last one."""
+        self._state.webhooks_confirmed = True
+        self._state.last_webhook = when
+        self._schedule_save()
+
     def meter(self, connector_id: str) -> float | None:
         """The connector's last meter register reading shown, in Wh."""
         return self._state.meters.get(connector_id)
-
-    def confirm_webhooks(self) -> None:
-        """A verified webhook arrived: push works."""
-        if not self._state.webhooks_confirmed:
-            self._state.webhooks_confirmed = True
-            self._schedule_save()
 
     def expect_webhooks(self) -> None:
         """The webhook setup was changed: push is unproven until the next webhook."""
@@ -194,6 +201,7 @@ class SessionStore:
         self._changed_sessions.clear()
         return {
             "webhooks_confirmed": self._state.webhooks_confirmed,
+            "last_webhook": _iso(self._state.last_webhook),
             "sessions": dict(self._saved_sessions),
             "current_limits": dict(self._state.current_limits),
             "meters": dict(self._state.meters),

@@ -19,6 +19,7 @@ from .api import (
     WebhookSignatureError,
     WebhookUnknownStationError,
 )
+from .data import Refusal
 
 if TYPE_CHECKING:
     from .coordinator import CpmsCoordinator
@@ -77,18 +78,22 @@ def get_webhook_handler(decoder: WebhookDecoder, coordinator: CpmsCoordinator) -
         body = await _async_read_body(request)
         if body is None:
             _LOGGER.warning("Refused a webhook larger than %d bytes", MAX_BODY_BYTES)
+            coordinator.async_handle_refusal(Refusal.MALFORMED)
             return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         try:
             events = decoder.decode(body, request.headers)
         except WebhookSignatureError as err:
             _LOGGER.warning("Refused a webhook with a bad signature: %s", err)
             coordinator.note_refused_signature(body, request.headers)
+            coordinator.async_handle_refusal(Refusal.SIGNATURE)
             return web.Response(status=HTTPStatus.UNAUTHORIZED)
         except WebhookUnknownStationError as err:
             _LOGGER.warning("Refused a webhook for an unknown station: %s", err)
+            coordinator.async_handle_refusal(Refusal.UNKNOWN_STATION)
             return web.Response(status=HTTPStatus.FORBIDDEN)
         except WebhookError as err:
             _LOGGER.warning("Refused a malformed webhook: %s", err)
+            coordinator.async_handle_refusal(Refusal.MALFORMED)
             return web.Response(status=HTTPStatus.BAD_REQUEST)
         coordinator.async_handle_events(events)
         return web.Response(status=HTTPStatus.OK)

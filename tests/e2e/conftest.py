@@ -79,7 +79,10 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
-    """Home Assistant, onboarded with a local user, and the simulator with time 30x faster."""
+    """Home Assistant, onboarded with a local user, and the simulator with time 30x faster.
+
+    Two stations, so that names must tell their connectors apart.
+    """
     ha_port, sim_port = _free_port(), _free_port()
     config = tmp_path / "config"
     python = sys.executable
@@ -92,7 +95,7 @@ async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
     logs.mkdir()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     simulator = await asyncio.create_subprocess_exec(
-        python, "-m", "simulator", "--port", str(sim_port), "--stations", "1",
+        python, "-m", "simulator", "--port", str(sim_port), "--stations", "2",
         "--clock-factor", "30", "--edrv-webhook-secret", SECRET,
         stdout=(logs / "simulator.log").open("wb"), stderr=asyncio.subprocess.STDOUT, env=env,
     )  # fmt: skip

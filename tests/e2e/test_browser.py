@@ -1,4 +1,9 @@
-"""What a user clicks in Home Assistant's frontend: add the integration, charge, fail to start."""
+"""What a user clicks in Home Assistant's frontend.
+
+Add an eDRV account (a wrong key first, then the right one), read the webhook step, find the
+connectors under names of their own, charge and stop, fail to start, and pick the session
+energy for the Energy dashboard.
+"""
 
 from __future__ import annotations
 
@@ -65,18 +70,32 @@ async def _add_edrv_account(page: Page, demo: Demo) -> None:
     await _shot(page, "02-flow-provider")
     await page.get_by_role("button", name="Submit").click()
 
-    await page.get_by_role("textbox", name="API key").fill("edrv-sim-key")
+    # A mistyped key: the error says so, and what was typed stays in view, the URL too.
+    base_url = f"{demo.simulator}/edrv/v1.1"
+    await page.get_by_role("textbox", name="API key").fill("edrv-mistyped-key")
     await page.get_by_role("button", name="Advanced").click()
-    await page.get_by_role("textbox", name="API base URL").fill(f"{demo.simulator}/edrv/v1.1")
+    await page.get_by_role("textbox", name="API base URL").fill(base_url)
     await _shot(page, "03-flow-credentials")
+    await page.get_by_role("button", name="Submit").click()
+    await expect(page.get_by_text("The API key was refused.")).to_be_visible()
+    await expect(page.get_by_role("textbox", name="API base URL")).to_have_value(base_url)
+    await _shot(page, "04-flow-credentials-error")
+    await page.get_by_role("textbox", name="API key").fill("edrv-sim-key")
     await page.get_by_role("button", name="Submit").click()
 
     await page.get_by_role("textbox", name="Webhook signing secret").fill(SECRET)
     await page.get_by_role("button", name="Submit").click()
 
+    # The events to subscribe to read as written: `session.*` keeps its star.
+    await expect(page.get_by_text("Add the webhook in eDRV")).to_be_visible()
+    for event in ("session.*", "chargestation.set_power_limit.*"):
+        await expect(page.locator("code", has_text=event).first).to_have_text(event)
+    await expect(page.get_by_role("textbox", name="Account name")).to_have_value(
+        "eDRV · HA-SIM-01, HA-SIM-02"
+    )
     url = (await page.get_by_text(re.compile(r"/api/webhook/")).inner_text()).strip()
     assert url.startswith(f"{demo.ha}/api/webhook/")
-    await _shot(page, "04-flow-webhook")
+    await _shot(page, "05-flow-webhook")
     # What the user does in the eDRV dashboard: deliver webhooks to this URL.
     await demo.sim("POST", "webhooks", {"provider": "edrv", "url": url})
     await page.get_by_role("button", name="Submit").click()
@@ -84,9 +103,36 @@ async def _add_edrv_account(page: Page, demo: Demo) -> None:
 
 
 async def _open_connector(page: Page, demo: Demo) -> None:
+    """The device list names each connector after its station; open the first one."""
     await page.goto(f"{demo.ha}/config/devices/dashboard")
-    await page.get_by_text("Connector 1").first.click()
+    rows = {
+        (station, connector): page.get_by_role(
+            "rowheader", name=f"{station} Connector {connector} Part of {station}"
+        )
+        for station in ("HA-SIM-01", "HA-SIM-02")
+        for connector in (1, 2)
+    }
+    for row in rows.values():
+        await expect(row).to_be_visible()
+    await rows["HA-SIM-01", 1].click()
     await expect(page.get_by_text("Part of")).to_be_visible()
+
+
+async def _pick_session_energy(page: Page, demo: Demo) -> None:
+    """Energy dashboard settings: the connector's session energy is offered as a device."""
+    await page.goto(f"{demo.ha}/config/energy")
+    await page.get_by_role("button", name="Add device").click()
+    await page.locator("ha-statistic-picker").first.click()
+    await page.get_by_placeholder("Search").fill("Session energy")
+    # Each entry names the station, then the connector device that has the station's name.
+    option = page.get_by_text("HA-SIM-01 ▸ HA-SIM-01 Connector 1", exact=True)
+    await expect(page.get_by_text("HA-SIM-02 ▸ HA-SIM-02 Connector 1", exact=True)).to_be_visible()
+    await expect(option).to_be_visible()
+    await _shot(page, "10-energy-picker")
+    await option.click()
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_text("HA-SIM-01 Connector 1 Session energy")).to_be_visible()
+    await _shot(page, "11-energy-device")
 
 
 async def _read(page: Page, pattern: re.Pattern[str]) -> str:
@@ -107,13 +153,14 @@ async def _until(page: Page, pattern: re.Pattern[str], check: Callable[[str], bo
 
 
 async def test_charge_from_the_device_page(browser: Browser, demo: Demo) -> None:
-    """Add the account, turn Charging on, watch it charge by push, turn it off."""
-    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    """Add the account, turn Charging on, watch it charge by push, turn it off, pick it."""
+    # Tall enough that the device page shows its diagnostic sensors too (README screenshot).
+    page = await browser.new_page(viewport={"width": 1280, "height": 1100})
     page.set_default_timeout(WAIT_MS)
     await _log_in(page, demo)
     await _add_edrv_account(page, demo)
     await _open_connector(page, demo)
-    await _shot(page, "05-device")
+    await _shot(page, "06-device")
 
     switch = page.get_by_role("switch").first
     toggle = page.locator("ha-switch").first  # what the user clicks; it covers the input
@@ -123,17 +170,19 @@ async def test_charge_from_the_device_page(browser: Browser, demo: Demo) -> None
     await _until(page, STATUS, lambda status: status == "Charging")
     first = float(await _until(page, ENERGY, lambda energy: float(energy) > 0))
     await _until(page, ENERGY, lambda energy: float(energy) > first)
-    await _shot(page, "06-charging")
+    await _shot(page, "07-charging")
 
     await toggle.click()
     await expect(switch).not_to_be_checked()
     await _until(page, STATUS, lambda status: status == "Ended")
     assert float(await _read(page, ENERGY)) > first
-    await _shot(page, "07-ended")
+    await _shot(page, "08-ended")
 
     # The station is offline: the cloud refuses the start, the user reads why.
     await demo.sim("POST", "faults", {"fail_next_start": "406 Chargestation is offline"})
     await toggle.click()
     await expect(page.get_by_text("The charge station is offline").first).to_be_visible()
     await expect(switch).not_to_be_checked()
-    await _shot(page, "08-start-refused")
+    await _shot(page, "09-start-refused")
+
+    await _pick_session_energy(page, demo)

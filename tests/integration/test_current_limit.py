@@ -80,3 +80,20 @@ async def test_thor_has_no_limit(
     assert entries
     assert not [entry for entry in entries if entry.domain == NUMBER_DOMAIN]
     assert DOMAIN in account.hass.config.components
+
+
+async def test_limit_range_from_the_rating(setup_account: SetupAccount) -> None:
+    """An 11 kW connector offers up to 16 A, a 22 kW one 32 A, shown as a box of its own."""
+    account = await setup_account("edrv")
+    station = account.sim.station_ids("edrv")[0]
+    ratings = {}
+    for number, connector_id in enumerate(account.sim.connector_ids("edrv", station), start=1):
+        entity_id = account.entity_id("number", f"{connector_id}_current_limit")
+        state = account.hass.states.get(entity_id)
+        assert state is not None
+        assert state.attributes["mode"] == "box"
+        ratings[number] = state.attributes["max"]
+        entry = er.async_get(account.hass).async_get(entity_id)
+        assert entry is not None
+        assert entry.entity_category is None  # a control, driven live by automations
+    assert ratings == {1: 16, 2: 32}

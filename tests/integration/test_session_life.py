@@ -60,3 +60,17 @@ async def test_session_life(setup_account: SetupAccount, provider: str) -> None:
     assert len(ended) == 1
     assert ended[0].data["reason"] == "ended"
     assert ended[0].data["energy_kwh"] == pytest.approx(final, abs=0.001)  # the sensor shows kWh
+
+
+async def test_thor_power_reads_zero_until_the_first_meter_value(
+    setup_account: SetupAccount,
+) -> None:
+    """Thor's start notification carries no power: 0 W until meter values, not unknown."""
+    account = await setup_account("thor")
+    connector = account.connector_id()
+    await account.switch(SERVICE_TURN_ON, connector)
+    await account.run(5)  # started, the first meter value comes 30 s in
+    assert account.state("sensor", f"{connector}_session_status") == "charging"
+    assert account.state("sensor", f"{connector}_power") == "0.0"
+    await account.run(30)
+    assert float(account.state("sensor", f"{connector}_power")) > 0
