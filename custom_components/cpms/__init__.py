@@ -57,7 +57,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: CpmsConfigEntry) -> bool
     )
     await coordinator.async_config_entry_first_refresh()
 
-    decoder = create_decoder(provider, entry.options, coordinator.station_ids)
+    decoder = create_decoder(
+        provider,
+        entry.options,
+        coordinator.station_ids,
+        timestamped_only=coordinator.signatures_timestamped,
+        on_timestamped=coordinator.note_signatures_timestamped,
+    )
     # Accept POSTs from anywhere: the cloud delivers over the internet.
     webhook_register(
         hass,

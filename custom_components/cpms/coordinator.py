@@ -168,6 +168,16 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         return self._store.webhooks_confirmed
 
     @property
+    def signatures_timestamped(self) -> bool:
+        """Whether eDRV signed a delivery over its timestamp: weaker signatures are refused."""
+        return self._store.signatures_timestamped
+
+    @callback
+    def note_signatures_timestamped(self) -> None:
+        """Keep, across restarts, that deliveries are signed over their timestamp."""
+        self._store.note_signatures_timestamped()
+
+    @property
     def safety_refresh(self) -> timedelta:
         """How often active sessions are re-read while webhooks are healthy."""
         minutes = self.config_entry.options.get(CONF_SAFETY_REFRESH, DEFAULT_SAFETY_REFRESH_MINUTES)

@@ -48,8 +48,18 @@ def create_decoder(
     provider: Provider,
     options: Mapping[str, Any],
     known_stations: Callable[[], Collection[str]],
+    *,
+    timestamped_only: bool = False,
+    on_timestamped: Callable[[], None] | None = None,
 ) -> WebhookDecoder:
-    """EDRV deliveries are signed when a secret is set; Thor's can only be checked by id."""
+    """EDRV deliveries are signed when a secret is set; Thor's can only be checked by id.
+
+    `timestamped_only`: eDRV signatures that do not cover their timestamp are refused.
+    """
     if provider is Provider.EDRV:
-        return EdrvWebhookDecoder(options.get(CONF_WEBHOOK_SECRET) or None)
+        return EdrvWebhookDecoder(
+            options.get(CONF_WEBHOOK_SECRET) or None,
+            timestamped_only=timestamped_only,
+            on_timestamped=on_timestamped,
+        )
     return ThorWebhookDecoder(known_stations)

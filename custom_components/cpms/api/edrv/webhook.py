@@ -51,6 +51,11 @@ class EdrvWebhookDecoder:
     `<t>.<raw body>` (both accepted, as the docs leave it open), t in seconds
     or milliseconds within `tolerance_s` of now; or the legacy `sha256=<hex>`
     over the raw body. An empty secret means no verification.
+
+    Only `v1` over `<t>.<raw body>` binds the timestamp: with the others a captured delivery
+    can be sent again with a fresh `t`. Once a delivery verified with it (or with
+    `timestamped_only`), the weaker variants are refused; `on_timestamped` is told once, so
+    that the caller can keep this across restarts.
     """
 
     def __init__(
@@ -59,6 +64,8 @@ class EdrvWebhookDecoder:
         *,
         tolerance_s: float = 300,
         clock: Callable[[], float] | None = None,
+        timestamped_only: bool = False,
+        on_timestamped: Callable[[], None] | None = None,
     ) -> None:
         """Keep the endpoint secret; `clock` returns epoch seconds.
 
@@ -67,6 +74,8 @@ class EdrvWebhookDecoder:
         self._key = secret.encode() if secret else None
         self._tolerance_s = tolerance_s
         self._clock = clock
+        self._timestamped_only = timestamped_only
+        self._on_timestamped = on_timestamped
 
     def decode(self, body: bytes, headers: Mapping[str, str]) -> list[Event]:
         """Return the events of a delivery; raise only WebhookError subclasses.
@@ -102,12 +111,23 @@ class EdrvWebhookDecoder:
             if timestamp is None:
                 raise WebhookSignatureError("signature has no timestamp")
             self._check_age(timestamp)
-            signed = (body, timestamp.encode() + b"." + body)
-            if _any_match(v1, (_mac(key, message) for message in signed)):
+            if _any_match(v1, (_mac(key, timestamp.encode() + b"." + body),)):
+                self._timestamped()
                 return
-        elif legacy and _any_match(legacy, (_mac(key, body),)):
-            return
+        weaker = v1 or legacy
+        if weaker and _any_match(weaker, (_mac(key, body),)):
+            if not self._timestamped_only:
+                return
+            raise WebhookSignatureError(
+                "signature without its timestamp, after deliveries signed with one"
+            )
         raise WebhookSignatureError("signature does not match")
+
+    def _timestamped(self) -> None:
+        if not self._timestamped_only:
+            self._timestamped_only = True
+            if self._on_timestamped is not None:
+                self._on_timestamped()
 
     def _check_age(self, timestamp: str) -> None:
         try:
