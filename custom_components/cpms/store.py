@@ -268,6 +268,7 @@ def _session_to_dict(session: Session) -> dict[str, Any]:
         else {"amount": session.cost.amount, "currency": session.cost.currency},
         "started_at": _iso(session.started_at),
         "ended_at": _iso(session.ended_at),
+        "meter_start_wh": session.meter_start_wh,
     }
 
 
@@ -286,6 +287,9 @@ def _session_from_dict(raw: Any) -> Session | None:
             else Money(amount=float(cost["amount"]), currency=str(cost["currency"])),
             started_at=_datetime(raw.get("started_at")),
             ended_at=_datetime(raw.get("ended_at")),
+            meter_start_wh=None
+            if raw.get("meter_start_wh") is None
+            else float(raw["meter_start_wh"]),
         )
     except AttributeError, KeyError, TypeError, ValueError:
         return None
