@@ -4,6 +4,8 @@
 - ingest, setup, memory (scripts/bench_ha.py): a real Home Assistant process against the
   simulator, our webhooks against a no-op webhook in the same Home Assistant, at 2, 200 and
   2,000 connectors per account.
+- loop (scripts/bench_ha.py, at the smallest size): the event loop's largest lag around each
+  worst-case delivery, POSTed one at a time, against the same bodies to the no-op webhook.
 - quiet: one simulated hour of a charging session with webhooks flowing, in Home Assistant's
   test harness (the only way to let an hour pass at once), against 30-second polling.
 
@@ -38,6 +40,7 @@ SECRET = "bench-secret"  # noqa: S105
 STATION = "5fca57b3fbfcc320b3b03f20"
 THOR_BOX = "EaJ7cU9NJ3YkTNgy"
 ROUNDS = 7
+LOOP_HOLD_MS = 5.0
 
 
 def _edrv_delivery() -> tuple[bytes, dict[str, str]]:
@@ -173,6 +176,16 @@ async def _run_sizes(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                         f"p99 {noop['p99_ms']:.2f} ms",
                         flush=True,
                     )
+            if "loop" in args.parts and connectors == min(args.sizes):
+                size["loop"] = await bench_ha.loop_hold(hass, args.loop_deliveries)
+                for kind, row in size["loop"].items():
+                    print(
+                        f"loop {kind}: ours max {row['ours']['max_ms']:.2f} "
+                        f"p99 {row['ours']['p99_ms']:.2f} ms | no-op max "
+                        f"{row['noop']['max_ms']:.2f} p99 {row['noop']['p99_ms']:.2f} ms "
+                        f"({row['bytes']:,} bytes, {row['statuses']})",
+                        flush=True,
+                    )
             if "memory" in args.parts and connectors == max(args.sizes):
                 size["memory"] = await bench_ha.memory(hass, args.memory_events)
                 print(f"memory: {size['memory']}", flush=True)
@@ -257,6 +270,17 @@ def _goals(results: dict[str, Any]) -> list[dict[str, Any]]:
                     "goal": "state writes per event the same at every size (O(1), structurally)",
                     "value": ", ".join(f"{int(s):,}: {w:.1f}" for s, w in writes.items()),
                     "met": max(writes.values()) <= min(writes.values()) + 0.01,
+                }
+            )
+    for data in sizes.values():
+        if loop := data.get("loop"):
+            kind, worst = max(loop.items(), key=lambda item: item[1]["ours"]["max_ms"])
+            floor = max(row["noop"]["max_ms"] for row in loop.values())
+            goals.append(
+                {
+                    "goal": f"loop held <= {LOOP_HOLD_MS:g} ms per delivery, every kind",
+                    "value": f"{worst['ours']['max_ms']:.2f} ms ({kind}); no-op {floor:.2f} ms",
+                    "met": worst["ours"]["max_ms"] <= LOOP_HOLD_MS,
                 }
             )
     for size, data in sizes.items():
@@ -357,6 +381,20 @@ def _table(results: dict[str, Any]) -> str:
             f"| {edrv['connectors_without_entities'] + thor['connectors_without_entities']:,} "
             f"| {data['rss_loaded_bytes'] / 2**20:.0f} |"
         )
+    for data in sizes.values():
+        if loop := data.get("loop"):
+            lines += [
+                "",
+                "| Delivery | Bytes | Answer | Ours loop lag max / p99 ms"
+                " | No-op loop lag max / p99 ms |",
+                "|---|---:|---:|---:|---:|",
+            ]
+            lines += [
+                f"| {kind} | {row['bytes']:,} | {', '.join(map(str, row['statuses']))} "
+                f"| {row['ours']['max_ms']:.2f} / {row['ours']['p99_ms']:.2f} "
+                f"| {row['noop']['max_ms']:.2f} / {row['noop']['p99_ms']:.2f} |"
+                for kind, row in loop.items()
+            ]
     if per_connector := results.get("memory_per_connector_bytes"):
         lines += ["", f"Memory per connector: {per_connector / 1024:.1f} KiB."]
     for data in sizes.values():
@@ -405,13 +443,16 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer events and one round")
     parser.add_argument(
         "--parts",
-        default="decoders,ingest,memory,quiet",
-        help="comma-separated: decoders, ingest, memory, quiet (setup always runs with ingest)",
+        default="decoders,ingest,loop,memory,quiet",
+        help="comma-separated: decoders, ingest, loop, memory, quiet (setup always runs)",
     )
     parser.add_argument("--sizes", default="2,200,2000", help="connectors per account")
     parser.add_argument("--concurrency", default="1,8,64")
     parser.add_argument("--events", type=int, help="events per round (default 1000, quick 300)")
     parser.add_argument("--rounds", type=int, help="rounds per measure (default 5, quick 1)")
+    parser.add_argument(
+        "--loop-deliveries", type=int, help="deliveries per kind for loop (default 50, quick 20)"
+    )
     parser.add_argument(
         "--memory-events", type=int, help="events for the memory run (default 100000)"
     )
@@ -434,6 +475,7 @@ def main(argv: list[str]) -> None:
     args.concurrency = [int(n) for n in args.concurrency.split(",")]
     args.events = args.events or (300 if args.quick else 1000)
     args.rounds = args.rounds or (1 if args.quick else 5)
+    args.loop_deliveries = args.loop_deliveries or (20 if args.quick else 50)
     args.memory_events = args.memory_events or (10_000 if args.quick else 100_000)
 
     out_dir = ROOT / ".artifacts" / "bench"
@@ -448,6 +490,7 @@ def main(argv: list[str]) -> None:
             "concurrency": args.concurrency,
             "events_per_round": args.events,
             "rounds": args.rounds,
+            "loop_deliveries": args.loop_deliveries,
             "memory_events": args.memory_events,
             "integration": str(args.integration),
         },
@@ -457,7 +500,7 @@ def main(argv: list[str]) -> None:
         results["decoders"] = decoders()
     with tempfile.TemporaryDirectory(prefix="cpms-bench-") as tmp:
         workdir = Path(tmp)
-        if args.parts & {"ingest", "memory", "setup"}:
+        if args.parts & {"ingest", "loop", "memory", "setup"}:
             results["sizes"] = asyncio.run(_run_sizes(args, workdir))
         if "quiet" in args.parts:
             results["quiet"] = _quiet(workdir)

@@ -12,7 +12,7 @@ accounts, to the accounts' webhooks and, in alternate rounds, the same bodies to
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 import hashlib
 import hmac
@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import ha_bootstrap  # noqa: E402
 
+from custom_components.cpms.api.values import MAX_CONTAINERS  # noqa: E402
 from simulator import Simulator, SimulatorConfig  # noqa: E402
 
 USERNAME = "bench"
@@ -528,6 +529,162 @@ async def memory(hass: Hass, events: int, samples: int = 10) -> dict[str, Any]:
         # The allocator settles in the first half; a leak keeps growing in the second.
         "second_half_growth_bytes": rss[-1] - rss[half],
     }
+
+
+# Loop hold: how long one delivery keeps Home Assistant's event loop from anything else.
+
+_ALMOST_64_KIB = 64 * 1024 - 256
+
+
+def _accepted(body: bytes) -> bool:
+    return len(body) <= _ALMOST_64_KIB and body.count(b"{") + body.count(b"[") <= MAX_CONTAINERS
+
+
+def _filled(make: Callable[[int], bytes]) -> bytes:
+    """The largest `make(n)` the decoders still parse: n grows by halving the step."""
+    n, step = 0, 1024
+    while step:
+        if _accepted(make(n + step)):
+            n += step
+        else:
+            step //= 2
+    return make(n)
+
+
+def _edrv_largest(connector: Connector, event_no: int) -> bytes:
+    """A session.updated with many meter values and a long string, just under 64 KiB."""
+    normal = json.loads(_edrv_body(connector, event_no))
+
+    def make(n: int) -> bytes:
+        normal["data"]["meter_values"] = [
+            {"measurand": "Power.Active.Import", "value": 11000 + i, "unit": "W"} for i in range(n)
+        ]
+        normal["data"]["comment"] = "x" * min(n, 4000)
+        return json.dumps(normal).encode()
+
+    return _filled(make)
+
+
+def _thor_largest(connector: Connector, event_no: int) -> bytes:
+    """A meters notification with as many meter values as fit under 64 KiB."""
+    normal = json.loads(_thor_body(connector, event_no))
+    meter = {"measurand": "Voltage", "uom": "V", "value": 230.1, "phase": "L1-N"}
+
+    def make(n: int) -> bytes:
+        normal["meters"] = [*normal["meters"][:2], *([meter] * n)]
+        return json.dumps(normal).encode()
+
+    return _filled(make)
+
+
+def _nested(prefix: bytes, suffix: bytes) -> bytes:
+    """A JSON value nested as deep as fits under 64 KiB, between `prefix` and `suffix`."""
+    depth = (_ALMOST_64_KIB - len(prefix) - len(suffix)) // 2
+    return prefix + b"[" * depth + b"]" * depth + suffix
+
+
+def _edrv_nested(connector: Connector, event_no: int) -> bytes:
+    head = f'{{"_id": "{event_no:024x}", "type": "session.updated", "data": '
+    return _nested(head.encode(), b"}")
+
+
+def _thor_nested(connector: Connector, event_no: int) -> bytes:
+    head = f'{{"type": "meters", "chargebox": "{connector.station_id}", "connector": 1, "meters": '
+    return _nested(head.encode(), b"}")
+
+
+# Just under the digits Python converts to an int (4,300): the costliest numbers it accepts.
+_HUGE = "9" * 4200
+
+
+def _edrv_huge(connector: Connector, event_no: int) -> bytes:
+    body = _edrv_body(connector, event_no).decode()
+    numbers = ", ".join([_HUGE] * 15)
+    return body.replace('"metrics": {', f'"huge": [{numbers}], "metrics": {{', 1).encode()
+
+
+def _thor_huge(connector: Connector, event_no: int) -> bytes:
+    body = json.loads(_thor_body(connector, event_no))
+    body["kwh"] = 0
+    text = json.dumps(body).replace('"kwh": 0', f'"kwh": {_HUGE}', 1)
+    values = ", ".join(
+        f'{{"measurand": "Power.Active.Import", "uom": "W", "value": {_HUGE}}}' for _ in range(14)
+    )
+    return text.replace('"meters": [', f'"meters": [{values}, ', 1).encode()
+
+
+def _thor_oversized(connector: Connector, event_no: int) -> bytes:
+    """10 MB of meter values: refused before it is read whole."""
+    body = _thor_body(connector, event_no)
+    meter = b'{"measurand": "Voltage", "uom": "V", "value": 230.1}, '
+    return body.replace(b'"meters": [', b'"meters": [' + meter * (10_000_000 // len(meter)), 1)
+
+
+# Kind: (provider, body). Each delivery of a kind is built afresh, with its own event id.
+LOOP_KINDS: dict[str, tuple[str, Callable[[Connector, int], bytes]]] = {
+    "eDRV normal": ("edrv", _edrv_body),
+    "Thor normal": ("thor", _thor_body),
+    "eDRV largest accepted": ("edrv", _edrv_largest),
+    "Thor largest accepted": ("thor", _thor_largest),
+    "eDRV deep nesting": ("edrv", _edrv_nested),
+    "Thor deep nesting": ("thor", _thor_nested),
+    "eDRV huge numbers": ("edrv", _edrv_huge),
+    "Thor huge numbers": ("thor", _thor_huge),
+    "Thor 10 MB (refused)": ("thor", _thor_oversized),
+}
+
+
+async def _lag_ms(hass: Hass, session: aiohttp.ClientSession) -> float:
+    """The probe's largest loop lag since the last call, which starts it afresh."""
+    async with session.get(f"{hass.url}/api/cpms_bench", params={"lag": ""}) as response:
+        response.raise_for_status()
+        return float((await response.json())["lag_max_ms"])
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
+async def loop_hold(hass: Hass, deliveries: int) -> dict[str, dict[str, Any]]:
+    """Per kind, the loop lag around each delivery, one at a time: ours against the no-op."""
+    results: dict[str, dict[str, Any]] = {}
+    event_no = 10**9  # past the ingest's event ids
+    async with aiohttp.ClientSession() as session:
+        for kind, (provider, build) in LOOP_KINDS.items():
+            connector = hass.accounts[provider].connectors[0]
+            lags: dict[str, list[float]] = {"ours": [], "noop": []}
+            statuses: set[int] = set()
+            size = 0
+            for _ in range(deliveries):
+                for path, url in (
+                    ("ours", hass.accounts[provider].webhook_url),
+                    ("noop", hass.noop_url),
+                ):
+                    event_no += 1
+                    connector.energy_kwh += 1
+                    body = build(connector, event_no)
+                    size = len(body)
+                    headers = _sign(body) if provider == "edrv" else {}
+                    headers["Content-Type"] = "application/json"
+                    await _lag_ms(hass, session)
+                    async with session.post(url, data=body, headers=headers) as response:
+                        await response.read()
+                        if path == "ours":
+                            statuses.add(response.status)
+                        if response.status >= 500:
+                            raise RuntimeError(f"{kind} answered {response.status}")
+                    await asyncio.sleep(0.01)  # work the answer left behind shows here too
+                    lags[path].append(await _lag_ms(hass, session))
+            results[kind] = {
+                "bytes": size,
+                "statuses": sorted(statuses),
+                **{
+                    path: {"max_ms": max(values), "p99_ms": _p99(values)}
+                    for path, values in lags.items()
+                },
+            }
+    return results
 
 
 def environment() -> dict[str, Any]:

@@ -6,10 +6,12 @@ as the custom integration `cpms_bench`.
 The no-op webhook is the floor of Home Assistant's HTTP and webhook stack: its handler does
 nothing. The recorder keeps, for every session-energy sensor, the time (CLOCK_MONOTONIC, which
 the load generator reads too) at which its new state was written, and counts state writes.
+A ticker sleeps 1 ms at a time and keeps its largest overshoot: how long the event loop was held.
 """
 
 from __future__ import annotations
 
+import asyncio
 from http import HTTPStatus
 import time
 from typing import Any
@@ -38,6 +40,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     hass.bus.async_listen(EVENT_STATE_CHANGED, probe.changed)
     hass.bus.async_listen(EVENT_STATE_REPORTED, probe.reported, event_filter=_any)
     hass.http.register_view(ProbeView(probe))
+    hass.async_create_background_task(probe.tick(), "cpms_bench loop lag")
     return True
 
 
@@ -54,6 +57,15 @@ class Probe:
         self.energy: list[tuple[str, str, int]] = []
         self.changed_count = 0
         self.reported_count = 0
+        self.lag_max_ns = 0
+
+    async def tick(self) -> None:
+        """Sleep 1 ms at a time; any overshoot is the loop held by something else."""
+        while True:
+            asleep = time.monotonic_ns()
+            await asyncio.sleep(0.001)
+            lag = time.monotonic_ns() - asleep - 1_000_000
+            self.lag_max_ns = max(self.lag_max_ns, lag)
 
     @callback
     def changed(self, event: Event[Any]) -> None:
@@ -70,7 +82,7 @@ class Probe:
 
 
 class ProbeView(HomeAssistantView):
-    """GET: the recorded writes since the last GET, then start again."""
+    """GET: the recorded writes since the last GET, then start again; `?lag`: the loop lag only."""
 
     url = "/api/cpms_bench"
     name = "api:cpms_bench"
@@ -82,8 +94,11 @@ class ProbeView(HomeAssistantView):
 
     async def get(self, request: web.Request) -> web.Response:
         """The energy writes with the connector each belongs to, and the write counts."""
-        hass = request.app[KEY_HASS]
         probe = self._probe
+        if "lag" in request.query:
+            lag_ms, probe.lag_max_ns = probe.lag_max_ns / 1e6, 0
+            return self.json({"lag_max_ms": lag_ms}, HTTPStatus.OK)
+        hass = request.app[KEY_HASS]
         registry = er.async_get(hass)
         connectors = {
             entry.entity_id: entry.unique_id.removesuffix("_session_energy")

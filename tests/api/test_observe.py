@@ -28,7 +28,7 @@ def test_deliveries_are_redacted_and_bounded() -> None:
         "X-Forwarded-For": "203.0.113.7",
     }
     for _ in range(DELIVERIES_PER_TYPE + 2):
-        seen.record_delivery("session.updated", headers, json.dumps(body).encode())
+        seen.record_delivery("session.updated", headers, 512, json.loads(json.dumps(body)))
     sample = seen.as_dict()["deliveries"]["session.updated"]
     assert len(sample) == DELIVERIES_PER_TYPE
     text = json.dumps(sample)
@@ -45,10 +45,10 @@ def test_deliveries_are_redacted_and_bounded() -> None:
         "value": 0.52,
         "unit": None,
     }
-    seen.record_delivery("x", {}, b"\xff not json")
+    seen.record_delivery("x", {}, 10, None)
     assert seen.as_dict()["deliveries"]["x"][0]["body"] == "<10 bytes, not JSON>"
     for n in range(MAX_TYPES + 1):
-        seen.record_delivery(f"t{n}", {}, b"{}")
+        seen.record_delivery(f"t{n}", {}, 2, {})
     assert len(seen.as_dict()["deliveries"]) == MAX_TYPES
 
 

@@ -16,6 +16,7 @@ from custom_components.cpms.api import (
     WebhookPayloadError,
     WebhookUnknownStationError,
 )
+from custom_components.cpms.api.values import MAX_CONTAINERS
 
 from .samples import THOR_BOX, dumps, thor_meters, thor_start_raw, thor_stop, thor_stop_rejected
 
@@ -174,6 +175,15 @@ def test_meters_in_base_units() -> None:
         current_a=32.0,
         soc=61.0,
     )
+
+
+def test_meters_past_the_container_bound_are_refused_unparsed() -> None:
+    voltage = {"measurand": "Voltage", "uom": "V", "value": 230}
+    # The envelope is one object and its meters one array: 998 meter values fit the bound.
+    event = decode_one(dumps(thor_meters([voltage] * (MAX_CONTAINERS - 2))))
+    assert event.energy_wh == 2450.0
+    with pytest.raises(WebhookPayloadError, match="ValueError"):
+        decoder().decode(dumps(thor_meters([voltage] * (MAX_CONTAINERS - 1))), {})
 
 
 def test_meters_in_kilo_units_per_phase() -> None:

@@ -78,13 +78,18 @@ class CloudObservations:
             _LOGGER.warning("%s changed from %s to %s", fact, previous, value)
         return True
 
-    def record_delivery(self, kind: str, headers: Mapping[str, str], body: bytes) -> None:
-        """Keep a redacted copy of a webhook delivery, the last few per event type."""
-        try:
-            payload: object = redact(json.loads(body))
-        except ValueError, RecursionError:
-            payload = f"<{len(body)} bytes, not JSON>"
-        sample = {"headers": redact_headers(headers), "body": payload}
+    def record_delivery(
+        self, kind: str, headers: Mapping[str, str], size: int, payload: object | None
+    ) -> None:
+        """Keep a redacted copy of a webhook delivery, the last few per event type.
+
+        `payload` is the decoder's own parse (None if the body was not JSON): parsing a body
+        twice would double the time a worst-case delivery holds the event loop.
+        """
+        sample = {
+            "headers": redact_headers(headers),
+            "body": f"<{size} bytes, not JSON>" if payload is None else redact(payload),
+        }
         key = kind or "(none)"
         if key not in self._deliveries and len(self._deliveries) >= MAX_TYPES:
             self._deliveries.popitem(last=False)

@@ -7,6 +7,10 @@ import math
 
 from .errors import CpmsResponseError
 
+# A delivery holds tens of objects and arrays. Parsing thousands (a deep nesting, say) would
+# hold Home Assistant's event loop for milliseconds, so such a body is refused unparsed.
+MAX_CONTAINERS = 1000
+
 _POWER_FACTORS = {"w": 1.0, "kw": 1000.0}
 _ENERGY_FACTORS = {"wh": 1.0, "kwh": 1000.0}
 
@@ -16,6 +20,12 @@ def as_dict(value: object, what: str) -> dict[str, object]:
     if not isinstance(value, dict):
         raise CpmsResponseError(f"{what} is not an object")
     return value
+
+
+def check_containers(body: bytes) -> None:
+    """Raise ValueError for a body with more objects and arrays than any delivery has."""
+    if body.count(b"{") + body.count(b"[") > MAX_CONTAINERS:
+        raise ValueError(f"more than {MAX_CONTAINERS} objects and arrays")
 
 
 def as_list(value: object, what: str) -> list[object]:

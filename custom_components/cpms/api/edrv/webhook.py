@@ -20,7 +20,16 @@ from ..models import (
     StationOnlineEvent,
 )
 from ..observe import CloudObservations
-from ..values import as_dict, as_list, folded, from_iso, ref_id, require_str, to_str
+from ..values import (
+    as_dict,
+    as_list,
+    check_containers,
+    folded,
+    from_iso,
+    ref_id,
+    require_str,
+    to_str,
+)
 from .parse import parse_session
 from .units import EdrvUnits
 
@@ -100,11 +109,12 @@ class EdrvWebhookDecoder:
         eDRV adds types at any time and disables an endpoint that keeps refusing.
         """
         try:
+            check_containers(body)
             payload = json.loads(body.decode("utf-8"))
         except ValueError, RecursionError:
             payload = None
         kind = folded(payload.get("type")) if isinstance(payload, dict) else None
-        self.observations.record_delivery(kind or "", headers, body)
+        self.observations.record_delivery(kind or "", headers, len(body), payload)
         if self._key is not None:
             header = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER), None)
             variant = self._verify(self._key, body, header)

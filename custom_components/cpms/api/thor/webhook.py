@@ -13,6 +13,7 @@ from ..models import Event, MeterValuesEvent, Session, SessionEvent, SessionRef,
 from ..observe import CloudObservations
 from ..values import (
     as_dict,
+    check_containers,
     energy_wh,
     folded,
     optional_dict,
@@ -67,11 +68,12 @@ class ThorWebhookDecoder:
         RFID authorizations, unlock notices and unknown messages give [].
         """
         try:
+            check_containers(body)
             payload = as_dict(
                 json.loads(body.decode("utf-8"), object_pairs_hook=_keep_types), "notification"
             )
             kind = folded(payload.get("type")) or folded(payload.get("msg")) or ""
-            self.observations.record_delivery(kind, headers, body)
+            self.observations.record_delivery(kind, headers, len(body), payload)
             build = _builder(payload)
             if build is None:
                 return []
