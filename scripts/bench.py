@@ -451,7 +451,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--events", type=int, help="events per round (default 1000, quick 300)")
     parser.add_argument("--rounds", type=int, help="rounds per measure (default 5, quick 1)")
     parser.add_argument(
-        "--loop-deliveries", type=int, help="deliveries per kind for loop (default 50, quick 20)"
+        "--loop-deliveries", type=int, help="deliveries per kind for loop (default 100, quick 50)"
     )
     parser.add_argument(
         "--memory-events", type=int, help="events for the memory run (default 100000)"
@@ -475,7 +475,7 @@ def main(argv: list[str]) -> None:
     args.concurrency = [int(n) for n in args.concurrency.split(",")]
     args.events = args.events or (300 if args.quick else 1000)
     args.rounds = args.rounds or (1 if args.quick else 5)
-    args.loop_deliveries = args.loop_deliveries or (20 if args.quick else 50)
+    args.loop_deliveries = args.loop_deliveries or (50 if args.quick else 100)
     args.memory_events = args.memory_events or (10_000 if args.quick else 100_000)
 
     out_dir = ROOT / ".artifacts" / "bench"

@@ -642,8 +642,8 @@ async def _lag_ms(hass: Hass, session: aiohttp.ClientSession) -> float:
 
 
 def _p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    """Interpolated between the two largest when there are fewer than 100."""
+    return statistics.quantiles(values, n=100, method="inclusive")[98]
 
 
 async def loop_hold(hass: Hass, deliveries: int) -> dict[str, dict[str, Any]]:
@@ -680,7 +680,11 @@ async def loop_hold(hass: Hass, deliveries: int) -> dict[str, dict[str, Any]]:
                 "bytes": size,
                 "statuses": sorted(statuses),
                 **{
-                    path: {"max_ms": max(values), "p99_ms": _p99(values)}
+                    path: {
+                        "max_ms": max(values),
+                        "p99_ms": _p99(values),
+                        "lags_ms": [round(v, 3) for v in values],
+                    }
                     for path, values in lags.items()
                 },
             }

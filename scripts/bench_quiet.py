@@ -16,9 +16,21 @@ from homeassistant.const import SERVICE_TURN_ON
 import pytest
 
 from tests.conftest import auto_enable_custom_integrations
-from tests.integration.conftest import SetupAccount, setup_account, simulator
+from tests.integration.conftest import (
+    SetupAccount,
+    edrv_dialect,
+    setup_account,
+    simulator,
+    thor_dialect,
+)
 
-__all__ = ["auto_enable_custom_integrations", "setup_account", "simulator"]
+__all__ = [
+    "auto_enable_custom_integrations",
+    "edrv_dialect",
+    "setup_account",
+    "simulator",
+    "thor_dialect",
+]
 
 HOUR_S = 3600
 STEP_S = 30
