@@ -1,7 +1,7 @@
 """Benchmarks in a real Home Assistant process: webhook ingest, setup, and memory.
 
 For each account size, a fresh Home Assistant (`hass`, not the test harness) loads only http,
-webhook, config and the probe in `scripts/bench_probe`, which registers a no-op webhook (the
+webhook, config and the probe in `scripts/bench_probe.py`, which registers a no-op webhook (the
 floor of Home Assistant's HTTP and webhook stack) and records when each session-energy sensor
 writes its state. An eDRV and a Thor account are added through the config flow API against the
 simulator, in this process. A load generator on loopback then POSTs signed eDRV
@@ -42,6 +42,18 @@ PASSWORD = "bench-cpms"  # noqa: S105 (a throwaway local user)
 SECRET = "bench-signing-secret"  # noqa: S105
 NOOP_WEBHOOK_ID = "cpms-bench-noop"
 BASE_PATHS = ha_bootstrap.BASE_PATHS
+PROBE = ROOT / "scripts" / "bench_probe.py"
+# Written into the throwaway config dir only: hassfest checks every manifest the repository holds.
+PROBE_MANIFEST = {
+    "domain": "cpms_bench",
+    "name": "cpms benchmark probe",
+    "codeowners": [],
+    "dependencies": ["http", "webhook"],
+    "documentation": "https://example.invalid",
+    "iot_class": "local_push",
+    "requirements": [],
+    "version": "0.0.0",
+}
 
 CONFIGURATION = """\
 homeassistant:
@@ -126,7 +138,10 @@ def _write_config(config: Path, integration: Path, port: int) -> Path:
     custom = config / "custom_components"
     custom.mkdir(parents=True)
     (custom / "cpms").symlink_to(integration.resolve())
-    (custom / "cpms_bench").symlink_to(ROOT / "scripts" / "bench_probe")
+    probe = custom / "cpms_bench"
+    probe.mkdir()
+    shutil.copy(PROBE, probe / "__init__.py")
+    (probe / "manifest.json").write_text(json.dumps(PROBE_MANIFEST, indent=2))
     (config / "configuration.yaml").write_text(CONFIGURATION.format(port=port))
     return config
 

@@ -149,6 +149,16 @@ async def _set_webhook(
 
 
 BASE_PATHS = {"edrv": "/edrv/v1.1", "thor": "/thor/latest/integration"}
+# Thor's docs send starts and stops to another host; the simulator serves it under this path.
+THOR_COMMAND_PATH = "/thor-dev/latest/integration"
+
+
+def _addresses(simulator: str, provider: str) -> dict[str, str]:
+    """The Advanced section of the credentials form, for the simulator at `simulator`."""
+    addresses = {"base_url": simulator + BASE_PATHS[provider]}
+    if provider == "thor":
+        addresses["command_url"] = simulator + THOR_COMMAND_PATH
+    return addresses
 
 
 async def add_account(
@@ -159,7 +169,7 @@ async def add_account(
         headers = {"Authorization": f"Bearer {await _token(session, ha, username, password)}"}
         answers: list[dict[str, Any]] = [
             {"provider": provider},
-            {"api_key": api_key, "advanced": {"base_url": simulator + BASE_PATHS[provider]}},
+            {"api_key": api_key, "advanced": _addresses(simulator, provider)},
         ]
         if provider == "edrv":
             answers.append({"webhook_secret": SECRET})  # the first user is the default
@@ -200,7 +210,11 @@ def demo_entries(config: Path, keys: dict[str, str]) -> list[dict[str, Any]]:
 
 
 async def _reconfigure(
-    session: aiohttp.ClientSession, ha: str, headers: dict[str, str], entry_id: str, url: str
+    session: aiohttp.ClientSession,
+    ha: str,
+    headers: dict[str, str],
+    entry_id: str,
+    addresses: dict[str, str],
 ) -> None:
     """Give an account the simulator's new address, as Reconfigure in the frontend would."""
     async with session.post(
@@ -211,12 +225,12 @@ async def _reconfigure(
         result = await response.json()
     async with session.post(
         f"{ha}/api/config/config_entries/flow/{result['flow_id']}",
-        json={"advanced": {"base_url": url}},  # an empty key keeps the account's key
+        json={"advanced": addresses},  # an empty key keeps the account's key
         headers=headers,
     ) as response:
         result = await response.json()
     if result.get("reason") != "reconfigure_successful":
-        raise SystemExit(f"moving {entry_id} to {url} failed at {result}")
+        raise SystemExit(f"moving {entry_id} to {addresses} failed at {result}")
 
 
 async def wire(
@@ -228,9 +242,9 @@ async def wire(
         for entry in demo_entries(config, keys):
             data = entry["data"]
             provider = data["provider"]
-            base_url = simulator + BASE_PATHS[provider]
-            if data.get("base_url") != base_url:
-                await _reconfigure(session, ha, headers, entry["entry_id"], base_url)
+            addresses = _addresses(simulator, provider)
+            if any(data.get(key) != value for key, value in addresses.items()):
+                await _reconfigure(session, ha, headers, entry["entry_id"], addresses)
             url = f"{ha}/api/webhook/{data['webhook_id']}"
             await _set_webhook(session, simulator, provider, url)
 

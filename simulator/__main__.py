@@ -10,7 +10,8 @@ import signal
 from typing import TYPE_CHECKING
 
 from .app import Simulator
-from .config import SIGNATURE_SCHEMES, VARIANT_MODES, SimulatorConfig
+from .config import VARIANT_MODES, SimulatorConfig
+from .dialects import EDRV_DIALECTS, THOR_DIALECTS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -35,8 +36,18 @@ def build_parser() -> argparse.ArgumentParser:
     add("--edrv-webhook-url", help="where eDRV webhooks go (default: not sent)")
     add("--thor-webhook-url", help="where Thor notifications go (default: not sent)")
     add("--edrv-webhook-secret", help="sign eDRV webhooks with this secret")
-    add("--edrv-signature", choices=SIGNATURE_SCHEMES, default=defaults.edrv_signature)
-    add("--edrv-signature-ms", action="store_true", help="signature timestamp in milliseconds")
+    add(
+        "--edrv-dialect",
+        choices=list(EDRV_DIALECTS),
+        default=defaults.edrv_dialect,
+        help="how eDRV answers where its docs are silent (default %(default)s)",
+    )
+    add(
+        "--thor-dialect",
+        choices=list(THOR_DIALECTS),
+        default=defaults.thor_dialect,
+        help="how Thor answers where its docs are silent (default %(default)s)",
+    )
     add(
         "--clock-factor",
         type=float,
@@ -69,8 +80,8 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         edrv_webhook_url=args.edrv_webhook_url,
         thor_webhook_url=args.thor_webhook_url,
         edrv_webhook_secret=args.edrv_webhook_secret,
-        edrv_signature=args.edrv_signature,
-        edrv_signature_ms=args.edrv_signature_ms,
+        edrv_dialect=args.edrv_dialect,
+        thor_dialect=args.thor_dialect,
         start_delay_s=args.start_delay,
         stop_delay_s=args.stop_delay,
         start_timeout_s=args.start_timeout,

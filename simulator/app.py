@@ -15,6 +15,7 @@ from .clock import SimClock, iso
 from .config import SimulatorConfig
 from .control import ControlApi
 from .counters import Counters
+from .dialects import Dialects
 from .edrv import EdrvApi
 from .errors import SimulatorError
 from .faults import Faults
@@ -43,6 +44,9 @@ class Simulator:
         """Build the world from `config`; nothing is served until `start`."""
         self.config = config or SimulatorConfig()
         self.faults = Faults()
+        self.dialects = Dialects()
+        self.dialects.set(Provider.EDRV, self.config.edrv_dialect)
+        self.dialects.set(Provider.THOR, self.config.thor_dialect)
         self._counters = Counters()
         self.clock = SimClock(float(int(time.time())), self.config.clock_factor)
         self._queues = {
@@ -51,7 +55,7 @@ class Simulator:
                 url=self.config.edrv_webhook_url,
                 faults=self.faults,
                 counters=self._counters,
-                signer=edrv_signer(self.config),
+                signer=edrv_signer(self.config.edrv_webhook_secret, self.dialects),
             ),
             Provider.THOR: WebhookQueue(
                 Provider.THOR,
@@ -63,10 +67,20 @@ class Simulator:
         layout = Layout(self.config, self.clock.now)
         self.world = World(self.config, self.clock, layout, self._publish)
         self._edrv = EdrvApi(
-            self.world, self.clock, self.config, self.faults, self._queues[Provider.EDRV]
+            self.world,
+            self.clock,
+            self.config,
+            self.faults,
+            self._queues[Provider.EDRV],
+            dialects=self.dialects,
         )
         self._thor = ThorApi(
-            self.world, self.clock, self.config, self.faults, self._queues[Provider.THOR]
+            self.world,
+            self.clock,
+            self.config,
+            self.faults,
+            self._queues[Provider.THOR],
+            dialects=self.dialects,
         )
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -154,6 +168,11 @@ class Simulator:
         return self.url + self._thor.prefix
 
     @property
+    def thor_command_base_url(self) -> str:
+        """Return the base URL of Thor's command host (dev.api.thor.tools in the docs)."""
+        return self.url + self._thor.command_prefix
+
+    @property
     def edrv_api_key(self) -> str:
         """Return the eDRV API key the simulator accepts."""
         return self.config.edrv_api_key
@@ -177,6 +196,11 @@ class Simulator:
         return [c.id for c in self._station(provider, station_id).connectors]
 
     # World changes
+
+    def set_dialect(self, provider: str, name: str) -> None:
+        """Make one cloud answer in the named dialect from now on (see simulator.dialects)."""
+        self.dialects.set(provider, name)
+        _LOGGER.info("%s speaks the %r dialect", provider, name)
 
     def set_webhook_url(self, provider: str, url: str | None) -> None:
         """Send a provider's webhooks to `url`; None skips them."""
@@ -281,6 +305,7 @@ class Simulator:
                 for provider, queue in self._queues.items()
             },
             "faults": self.faults.as_dict(),
+            "dialects": self.dialects.as_dict(),
         }
 
     # Internals
@@ -313,7 +338,8 @@ class Simulator:
         )
         _LOGGER.info("simulator serving on %s (%s)", self.url, clock)
         _LOGGER.info("eDRV API: %s", self.edrv_base_url)
-        _LOGGER.info("Thor API: %s", self.thor_base_url)
+        _LOGGER.info("Thor API: %s (commands: %s)", self.thor_base_url, self.thor_command_base_url)
+        _LOGGER.info("dialects: %s", self.dialects.as_dict())
         _LOGGER.info("control: %s/_sim/state", self.url)
         for station in self.world.stations:
             _LOGGER.info("%s", _describe(station))

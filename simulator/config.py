@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-type SignatureScheme = Literal["v1_body", "v1_t_body", "legacy"]
+from .dialects import EDRV_DIALECTS, THOR_DIALECTS
+
 type VariantMode = Literal["alternate", "plain", "quirky"]
 
-SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = ("v1_body", "v1_t_body", "legacy")
 VARIANT_MODES: tuple[VariantMode, ...] = ("alternate", "plain", "quirky")
 DEFAULT_USERS = ("Home Assistant", "Zoë Janssen")
 
@@ -37,8 +37,8 @@ class SimulatorConfig:
     edrv_webhook_url: str | None = None
     thor_webhook_url: str | None = None
     edrv_webhook_secret: str | None = None
-    edrv_signature: SignatureScheme = "v1_body"
-    edrv_signature_ms: bool = False
+    edrv_dialect: str = "docs"
+    thor_dialect: str = "docs"
     start_timeout_s: float = 120.0
     start_delay_s: float = 5.0
     stop_delay_s: float = 5.0
@@ -63,8 +63,10 @@ class SimulatorConfig:
             raise ValueError("max_page_size must be at least 1")
         if not self.users or not all(name.strip() for name in self.users):
             raise ValueError("users must hold at least one non-empty name")
-        if self.edrv_signature not in SIGNATURE_SCHEMES:
-            raise ValueError(f"edrv_signature must be one of {', '.join(SIGNATURE_SCHEMES)}")
+        if self.edrv_dialect not in EDRV_DIALECTS:
+            raise ValueError(f"edrv_dialect must be one of {', '.join(EDRV_DIALECTS)}")
+        if self.thor_dialect not in THOR_DIALECTS:
+            raise ValueError(f"thor_dialect must be one of {', '.join(THOR_DIALECTS)}")
         if self.variant not in VARIANT_MODES:
             raise ValueError(f"variant must be one of {', '.join(VARIANT_MODES)}")
 

@@ -12,6 +12,8 @@ by 1-based number. Wrong input is 400 {"error": "<why>"}. These requests are not
     POST   /_sim/faults                {name: value, ...} merged -> faults
     GET    /_sim/counters              -> {requests, webhooks}
     DELETE /_sim/counters              zero them
+    GET    /_sim/dialect               -> {edrv: name, thor: name, known: {provider: [names]}}
+    POST   /_sim/dialect               {provider, name} -> the same
     POST   /_sim/webhooks              {provider, url | null}
     POST   /_sim/advance               {seconds} -> {now}
     POST   /_sim/flush                 wait for queued webhooks
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .clock import iso
+from .dialects import dialect_names
 from .errors import SimulatorError
 
 if TYPE_CHECKING:
@@ -59,6 +62,8 @@ class ControlApi:
             ("POST", "/faults", self._set_faults),
             ("GET", "/counters", self._get_counters),
             ("DELETE", "/counters", self._reset_counters),
+            ("GET", "/dialect", self._get_dialect),
+            ("POST", "/dialect", self._set_dialect),
             ("POST", "/webhooks", self._set_webhook),
             ("POST", "/advance", self._advance),
             ("POST", "/flush", self._flush),
@@ -119,6 +124,15 @@ class ControlApi:
     async def _reset_counters(self, _request: web.Request) -> object:
         self._sim.reset_counters()
         return {"ok": True}
+
+    async def _get_dialect(self, _request: web.Request) -> object:
+        known = {provider: dialect_names(provider) for provider in ("edrv", "thor")}
+        return {**self._sim.dialects.as_dict(), "known": known}
+
+    async def _set_dialect(self, request: web.Request) -> object:
+        body = await _body(request)
+        self._sim.set_dialect(_str(body, "provider"), _str(body, "name"))
+        return await self._get_dialect(request)
 
     async def _set_webhook(self, request: web.Request) -> object:
         body = await _body(request)

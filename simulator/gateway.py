@@ -6,14 +6,14 @@ import asyncio
 from http import HTTPStatus
 import logging
 import random
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from aiohttp import web
 
 from .faults import split_status
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from aiohttp.typedefs import Handler, Middleware
 
@@ -38,7 +38,8 @@ class ProviderApi(Protocol):
     """One cloud's API, as the gateway needs to see it."""
 
     provider: Provider
-    prefix: str
+    # Path prefix -> the name counters use: one per host the cloud answers on.
+    hosts: ClassVar[Mapping[str, str]]
 
     def check_key(self, request: web.Request, *, revoked: bool) -> None:
         """Raise ApiError unless the request carries the valid API key."""
@@ -62,10 +63,19 @@ def gateway(
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        api = next((a for a in apis if request.path.startswith(a.prefix + "/")), None)
-        if api is None:
+        found = next(
+            (
+                (api, prefix, host)
+                for api in apis
+                for prefix, host in api.hosts.items()
+                if request.path.startswith(prefix + "/")
+            ),
+            None,
+        )
+        if found is None:
             return await handler(request)
-        counters.count_request(f"{api.provider} {request.method} {_route(request, api.prefix)}")
+        api, prefix, host = found
+        counters.count_request(f"{host} {request.method} {_route(request, prefix)}")
         if faults.latency_s > 0:
             await asyncio.sleep(faults.latency_s)
         try:

@@ -20,13 +20,17 @@ Choices where the documentation is silent:
 - A transaction of 0 in a stop request counts as absent (0 is the schema default).
 - Meters send the absolute Energy.Active.Import.Register; `kwh` is the session's Wh; `time`
   is the session's duration in seconds (a string in meters, an integer in stop messages).
+
+Both hosts serve the same account: the read host (api.thor.tools) under PREFIX and the command
+host (dev.api.thor.tools) under COMMAND_PREFIX. Which host takes which calls, and the units of
+`kwh`, follow the dialect in force (see simulator.dialects).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 import json
-from typing import TYPE_CHECKING, Any, TypeIs
+from typing import TYPE_CHECKING, Any, ClassVar, TypeIs
 
 from aiohttp import web
 
@@ -36,13 +40,18 @@ from .gateway import ApiError
 from .world import EventKind, Phase, Provider
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from .clock import SimClock
     from .config import SimulatorConfig
+    from .dialects import Dialects
     from .faults import Faults
     from .webhooks import WebhookQueue
     from .world import Connector, Session, Station, World, WorldEvent
 
 PREFIX = "/thor/latest/integration"
+COMMAND_PREFIX = "/thor-dev/latest/integration"
+_COMMANDS = ("/charges/start", "/charges/stop")
 TIMEZONE = "Europe/Rome"
 COORDINATES = (45.4642, 9.19)
 ERROR_STATUS = {
@@ -70,6 +79,8 @@ class ThorApi:
 
     provider = Provider.THOR
     prefix = PREFIX
+    command_prefix = COMMAND_PREFIX
+    hosts: ClassVar[Mapping[str, str]] = {PREFIX: "thor", COMMAND_PREFIX: "thor-dev"}
 
     def __init__(
         self,
@@ -78,8 +89,11 @@ class ThorApi:
         config: SimulatorConfig,
         faults: Faults,
         webhooks: WebhookQueue,
+        *,
+        dialects: Dialects,
     ) -> None:
         """Serve `world`'s Thor chargeboxes and send their notifications to `webhooks`."""
+        self._dialects = dialects
         self._world = world
         self._clock = clock
         self._config = config
@@ -89,21 +103,31 @@ class ThorApi:
 
     def routes(self) -> list[web.RouteDef]:
         """Return the API's routes."""
-        p = PREFIX
         return [
-            web.get(f"{p}/chargeboxes", self._list_chargeboxes),
-            web.get(f"{p}/chargeboxes/{{id}}", self._get_chargebox),
-            web.get(f"{p}/charges/running", self._running),
-            web.get(f"{p}/charges/finished", self._finished),
-            web.post(f"{p}/charges/start", self._start),
-            web.post(f"{p}/charges/stop", self._stop),
+            route
+            for p in self.hosts
+            for route in (
+                web.get(f"{p}/chargeboxes", self._list_chargeboxes),
+                web.get(f"{p}/chargeboxes/{{id}}", self._get_chargebox),
+                web.get(f"{p}/charges/running", self._running),
+                web.get(f"{p}/charges/finished", self._finished),
+                web.post(f"{p}/charges/start", self._start),
+                web.post(f"{p}/charges/stop", self._stop),
+            )
         ]
 
     # Gateway hooks
 
     def check_key(self, request: web.Request, *, revoked: bool) -> None:
-        """Accept only the configured X-Api-Key."""
+        """Accept only the configured X-Api-Key, on the host the dialect takes it on."""
         if revoked or request.headers.get("X-Api-Key") != self._config.thor_api_key:
+            raise ApiError(403, "APIKeyNotFound")
+        on_command_host = request.path.startswith(COMMAND_PREFIX + "/")
+        if self._dialects.thor.command_host == "read":
+            wrong_host = on_command_host
+        else:
+            wrong_host = not on_command_host and request.path.endswith(_COMMANDS)
+        if wrong_host:
             raise ApiError(403, "APIKeyNotFound")
 
     def error(self, status: int, message: str) -> web.Response:
@@ -184,7 +208,7 @@ class ThorApi:
             },
             {"measurand": "SoC", "uom": "Percent", value_key: round(world.soc(session), 1)},
         ]
-        return {
+        note: Json = {
             "type": "meters",
             "chargebox": session.station.id,
             "connector": session.connector.number,
@@ -193,6 +217,9 @@ class ThorApi:
             "kwh": round(world.energy_wh(session)),
             "meters": meters,
         }
+        if not self._dialects.thor.meters_kwh:
+            del note["kwh"]
+        return note
 
     def _stop_note(self, session: Session) -> Json:
         return {
@@ -203,9 +230,15 @@ class ThorApi:
             "idTag": session.id_tag,
             "connector": session.connector.number,
             "transaction_id": session.transaction_id,
-            "kwh": round(self._world.energy_wh(session)),
+            "kwh": self._stop_kwh(session),
             "time": self._duration_s(session),
         }
+
+    def _stop_kwh(self, session: Session) -> float:
+        energy_wh = self._world.energy_wh(session)
+        if self._dialects.thor.stop_kwh_in_kwh:
+            return round(energy_wh / 1000, 3)
+        return round(energy_wh)
 
     def _stop_refused_note(self, session: Session) -> Json:
         return {

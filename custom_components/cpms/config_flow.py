@@ -32,6 +32,7 @@ from homeassistant.helpers.selector import (
 import probatio
 
 from .api import (
+    CpmsAccessDeniedError,
     CpmsAuthenticationError,
     CpmsConnectionError,
     CpmsError,
@@ -48,6 +49,7 @@ from .const import (
     CONF_ADVANCED,
     CONF_BASE_URL,
     CONF_CLOUDHOOK_URL,
+    CONF_COMMAND_URL,
     CONF_PROVIDER,
     CONF_REMOVE_WEBHOOK_SECRET,
     CONF_SAFETY_REFRESH,
@@ -61,7 +63,7 @@ from .const import (
     THOR_WEBHOOK_SECTIONS,
 )
 from .listing import async_keep_listing
-from .providers import DEFAULT_BASE_URLS, PROVIDER_NAMES, create_client
+from .providers import DEFAULT_BASE_URLS, DEFAULT_COMMAND_URL, PROVIDER_NAMES, create_client
 from .selection import StationSelection, selection_options, station_selector
 from .webhook import async_webhook_url
 
@@ -90,7 +92,9 @@ async def async_validate(
         stations = await client.async_get_stations()
         users = await client.async_get_users() if isinstance(client, EdrvClient) else []
     except CpmsAuthenticationError as err:
-        raise CannotConfigureError(_AUTH_ERRORS.get(err.code or "", "invalid_auth")) from err
+        raise CannotConfigureError("invalid_auth") from err
+    except CpmsAccessDeniedError as err:
+        raise CannotConfigureError(_AUTH_ERRORS.get(err.code, "invalid_auth")) from err
     except (CpmsConnectionError, CpmsRateLimitError) as err:
         raise CannotConfigureError("cannot_connect") from err
     except (CpmsNotFoundError, CpmsResponseError) as err:
@@ -128,6 +132,11 @@ def _credentials_schema(
                 probatio.Schema(
                     {
                         probatio.Optional(CONF_BASE_URL, default=DEFAULT_BASE_URLS[provider]): _URL,
+                        **(
+                            {probatio.Optional(CONF_COMMAND_URL, default=DEFAULT_COMMAND_URL): _URL}
+                            if provider is Provider.THOR
+                            else {}
+                        ),
                     }
                 ),
                 {"collapsed": collapsed},
@@ -139,12 +148,23 @@ def _credentials_schema(
 def _credentials(
     provider: Provider, user_input: dict[str, Any], current_key: str = ""
 ) -> dict[str, Any]:
-    base_url = user_input.get(CONF_ADVANCED, {}).get(CONF_BASE_URL) or DEFAULT_BASE_URLS[provider]
-    return {
+    advanced = user_input.get(CONF_ADVANCED, {})
+    base_url = advanced.get(CONF_BASE_URL) or DEFAULT_BASE_URLS[provider]
+    data = {
         CONF_PROVIDER: provider.value,
         CONF_API_KEY: user_input.get(CONF_API_KEY, "").strip() or current_key,
         CONF_BASE_URL: base_url.rstrip("/"),
     }
+    if provider is Provider.THOR:
+        command_url = advanced.get(CONF_COMMAND_URL) or DEFAULT_COMMAND_URL
+        if (
+            command_url == DEFAULT_COMMAND_URL
+            and data[CONF_BASE_URL] != DEFAULT_BASE_URLS[provider]
+        ):
+            # Another read address (a development endpoint) takes the commands too.
+            command_url = data[CONF_BASE_URL]
+        data[CONF_COMMAND_URL] = command_url.rstrip("/")
+    return data
 
 
 def _user_selector(users: list[User]) -> SelectSelector:
@@ -390,7 +410,13 @@ class CpmsConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
                 _credentials_schema(provider, key_required=False, collapsed=False),
-                {CONF_ADVANCED: {CONF_BASE_URL: entry.data.get(CONF_BASE_URL)}}
+                {
+                    CONF_ADVANCED: {
+                        key: entry.data[key]
+                        for key in (CONF_BASE_URL, CONF_COMMAND_URL)
+                        if key in entry.data
+                    }
+                }
                 if user_input is None
                 else {CONF_ADVANCED: user_input.get(CONF_ADVANCED, {})},
             ),

@@ -23,9 +23,11 @@ from homeassistant.util import dt as dt_util
 from .api import (
     CommandResultEvent,
     ConnectorStatusEvent,
+    CpmsAccessDeniedError,
     CpmsAuthenticationError,
     CpmsClient,
     CpmsError,
+    CpmsRejectedError,
     CurrentLimitClient,
     Event,
     MeterValuesEvent,
@@ -43,16 +45,19 @@ from .const import (
     DOMAIN,
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
+    ISSUE_ACCESS_DENIED,
+    ISSUE_COMMANDS_REFUSED,
     ISSUE_NEW_STATIONS,
+    ISSUE_WEBHOOK_SECRET,
     ISSUE_WEBHOOKS_NOT_ARRIVING,
     START_DEADLINE,
     STATION_RELIST_COOLDOWN,
     STOP_DEADLINE,
-    UNCONFIRMED_REFRESH,
+    UNCONFIRMED_REFRESHES,
 )
 from .data import ConnectorState, CpmsData, Deliveries, Refusal
 from .devices import async_sync_devices
-from .errors import error_from_cpms, translated_error
+from .errors import ACCESS_ISSUE_KEYS, error_from_cpms, translated_error
 from .limit import LimitPacer
 from .listing import async_take_listing
 from .merge import charged, combine, same_session, session_keys, started_before
@@ -123,7 +128,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             _LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} {entry.title}",
-            update_interval=UNCONFIRMED_REFRESH,
+            update_interval=UNCONFIRMED_REFRESHES[0],
         )
         self.client = client
         self.webhook_url = webhook_url
@@ -161,11 +166,24 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self._key_listeners: dict[str, list[CALLBACK_TYPE]] = {}
         self._station_listeners: list[CALLBACK_TYPE] = []
         self._changed: set[str] = set()
+        # Reads made while no webhook ever arrived: each one waits longer for the next.
+        self._unconfirmed_reads = 0
+        self._issues: set[str] = {ISSUE_WEBHOOK_SECRET, ISSUE_ACCESS_DENIED, ISSUE_COMMANDS_REFUSED}
 
     @property
     def webhooks_confirmed(self) -> bool:
         """Whether a verified webhook ever arrived for this account."""
         return self._store.webhooks_confirmed
+
+    @property
+    def signatures_timestamped(self) -> bool:
+        """Whether eDRV signed a delivery over its timestamp: weaker signatures are refused."""
+        return self._store.signatures_timestamped
+
+    @callback
+    def note_signatures_timestamped(self) -> None:
+        """Keep, across restarts, that deliveries are signed over their timestamp."""
+        self._store.note_signatures_timestamped()
 
     @property
     def safety_refresh(self) -> timedelta:
@@ -180,12 +198,23 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
 
     async def _async_update_data(self) -> CpmsData:
         """List stations once, then reconcile active sessions with the cloud."""
+        if not self._store.webhooks_confirmed:
+            self._unconfirmed_reads += 1
         try:
             if not self._stations_listed:
                 stations = async_take_listing(self.hass, self.config_entry.unique_id)
                 self._set_stations(stations or await self.client.async_get_stations())
             active = await self.client.async_get_active_sessions()
             moved = await self._async_reconcile(active)
+        except CpmsAccessDeniedError as err:
+            # A dashboard setting refuses this caller: a new key would not help, so no reauth.
+            self._raise_access_issue(err)
+            self._update_schedule()
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
         except CpmsAuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="authentication_failed"
@@ -196,6 +225,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                 translation_key="update_failed",
                 translation_placeholders={"error": str(err)},
             ) from err
+        self._delete_issue(ISSUE_ACCESS_DENIED)
         # At start-up the cloud may have moved while Home Assistant was down; later it should not.
         if moved and self._refreshed_once:
             self._raise_webhook_issue()
@@ -332,8 +362,22 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
 
     @callback
     def note_refused_signature(self, body: bytes, headers: Mapping[str, str]) -> None:
-        """Keep the last delivery refused for its signature, to check a new secret against."""
+        """A delivery failed the signature check: nothing of it applies, but the user must know.
+
+        The delivery is kept, to check a new secret against; the repair issue asks for it.
+        """
         self.refused_signature = RefusedDelivery(body, dict(headers))
+        self._issues.add(ISSUE_WEBHOOK_SECRET)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"{ISSUE_WEBHOOK_SECRET}_{self.config_entry.entry_id}",
+            data={"entry_id": self.config_entry.entry_id},
+            is_fixable=True,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ISSUE_WEBHOOK_SECRET,
+            translation_placeholders={"title": self.config_entry.title},
+        )
 
     @callback
     def async_handle_events(self, events: Iterable[Event]) -> None:
@@ -345,6 +389,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         if self._issue_may_exist:
             self._issue_may_exist = False
             ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
+        self._delete_issue(ISSUE_WEBHOOK_SECRET)
         for event in events:
             # The record outlives a restart: a delivery seen before it is not applied again.
             if self._store.first_delivery(event.event_id):
@@ -355,7 +400,21 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         self.last_update_success = True
         self._async_notify_changed()
 
+    def _with_station(self, event: Event) -> Event:
+        """Name the station of a command result that names only its connector.
+
+        A connector's default limit answers so, as eDRV's sample shows.
+        """
+        if (
+            isinstance(event, CommandResultEvent)
+            and not event.station_id
+            and (state := self.data.connectors.get(event.connector_id or ""))
+        ):
+            return replace(event, station_id=state.connector.station_id)
+        return event
+
     def _apply_event(self, event: Event) -> None:
+        event = self._with_station(event)
         if event.station_id not in self.data.stations:
             if event.station_id not in self._hidden_stations:
                 self._async_relist_stations()
@@ -409,12 +468,20 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         ):
             self._async_hint(state, None)
             return
+        energy, meter_start = event.energy_wh, session.meter_start_wh
+        if energy is None and event.meter_wh is not None:
+            # No session energy: the register's rise since the session began, never the
+            # register itself (881 kWh for a 1 kWh charge would stay on the Energy dashboard).
+            if meter_start is None:
+                meter_start = event.meter_wh - (session.energy_wh or 0.0)
+            energy = max(event.meter_wh - meter_start, 0.0)
         self._merge(
             state,
             replace(
                 session,
-                energy_wh=event.energy_wh,
+                energy_wh=energy,
                 meter_wh=event.meter_wh,
+                meter_start_wh=meter_start,
                 power_w=event.power_w,
                 current_a=event.current_a,
                 soc=event.soc,
@@ -744,9 +811,10 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     # Polling schedule and the repair issue
 
     def _update_schedule(self) -> None:
-        """Poll every minute until push is confirmed; then only a rare safety refresh."""
+        """Poll ever less often until push is confirmed; then only a rare safety refresh."""
         if not self._store.webhooks_confirmed:
-            interval: timedelta | None = UNCONFIRMED_REFRESH
+            step = min(self._unconfirmed_reads, len(UNCONFIRMED_REFRESHES)) - 1
+            interval: timedelta | None = UNCONFIRMED_REFRESHES[max(step, 0)]
         elif self._active:
             interval = self.safety_refresh
         else:
@@ -761,6 +829,29 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
     @property
     def _issue_id(self) -> str:
         return f"{ISSUE_WEBHOOKS_NOT_ARRIVING}_{self.config_entry.entry_id}"
+
+    def _raise_access_issue(self, err: CpmsAccessDeniedError) -> None:
+        """Tell what to change in the provider's dashboard: the key itself is fine.
+
+        Commands refused while reads work have an issue of their own, which only a command
+        that goes through removes; the others go with the next successful read.
+        """
+        kind = ISSUE_COMMANDS_REFUSED if err.code == "APIKeyNotFound" else ISSUE_ACCESS_DENIED
+        self._issues.add(kind)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"{kind}_{self.config_entry.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ACCESS_ISSUE_KEYS.get(err.code, ISSUE_ACCESS_DENIED),
+            translation_placeholders={"title": self.config_entry.title, "error": str(err)},
+        )
+
+    def _delete_issue(self, kind: str) -> None:
+        if kind in self._issues:
+            self._issues.discard(kind)
+            ir.async_delete_issue(self.hass, DOMAIN, f"{kind}_{self.config_entry.entry_id}")
 
     @callback
     def async_handle_refusal(self, reason: Refusal) -> None:
@@ -777,10 +868,8 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             is_fixable=True,
             severity=ir.IssueSeverity.WARNING,
             translation_key=ISSUE_WEBHOOKS_NOT_ARRIVING,
-            translation_placeholders={
-                "title": self.config_entry.title,
-                "url": self.webhook_url or "-",
-            },
+            # Not the URL: for Thor its webhook id is the only credential. The fix shows it.
+            translation_placeholders={"title": self.config_entry.title},
         )
 
     @callback
@@ -788,6 +877,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
         """The user set the webhook up again: read often until a webhook proves it works."""
         self.webhook_url = webhook_url
         self._store.expect_webhooks()
+        self._unconfirmed_reads = 0  # from a read a minute later again, then backing off
         self._update_schedule()
 
     # Commands
@@ -805,7 +895,7 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             self._show(state, pending)
             self._async_notify_changed()
         try:
-            return await call
+            result = await call
         except CpmsError as err:
             shown = state.session
             if (
@@ -817,7 +907,11 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
                 self._async_notify_changed()
             if isinstance(err, CpmsAuthenticationError):
                 self.config_entry.async_start_reauth(self.hass)
+            elif isinstance(err, CpmsAccessDeniedError):
+                self._raise_access_issue(err)
             raise error_from_cpms(err) from err
+        self._delete_issue(ISSUE_COMMANDS_REFUSED)
+        return result
 
     def wanted(self, connector_id: str) -> bool | None:
         """The last command on the connector while it is not carried out yet, else None."""
@@ -938,14 +1032,37 @@ class CpmsCoordinator(DataUpdateCoordinator[CpmsData]):
             session = state.session or session
             if not session.status.is_active:
                 return
-        await self._async_command(
-            state,
-            self.client.async_stop_session(session, state.connector),
-            replace(session, status=SessionStatus.STOPPING),
-        )
+        try:
+            await self._async_command(
+                state,
+                self.client.async_stop_session(session, state.connector),
+                replace(session, status=SessionStatus.STOPPING),
+            )
+        except HomeAssistantError as err:
+            cause = err.__cause__
+            if not (isinstance(cause, CpmsRejectedError) and cause.code == "NotInTransaction"):
+                raise
+            # Nothing runs there, says the cloud: read what became of the session.
+            await self._async_after_not_in_transaction(state, session, err)
+            return
         if state.session is not None:
             self._store.save_session(connector_id, state.session)
         self._schedule_deadline(connector_id, STOP_DEADLINE)
+
+    async def _async_after_not_in_transaction(
+        self, state: ConnectorState, session: Session, err: HomeAssistantError
+    ) -> None:
+        """Show the session as the cloud has it, never as charging again by mistake."""
+        try:
+            fetched = await self._async_fetch(session)
+        except CpmsError as read_err:
+            _LOGGER.warning("Reading session %s after its stop failed: %s", session.id, read_err)
+            raise err from read_err
+        self._merge(state, fetched)
+        self._update_schedule()
+        self._async_notify_changed()
+        if fetched.status.is_active:
+            raise err  # the cloud lists it as running all the same
 
     async def async_set_current_limit(self, connector_id: str, amps: float) -> None:
         """Ask for a limit in whole amperes; the pacer decides when it reaches the cloud."""

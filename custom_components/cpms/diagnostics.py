@@ -43,6 +43,8 @@ async def async_get_config_entry_diagnostics(
             },
             "update_interval": coordinator.update_interval,
             "capabilities": asdict(coordinator.client.capabilities),
+            # What the cloud really sent, already redacted: it settles what the docs leave open.
+            "cloud": coordinator.client.observations.as_dict(),
             "stations": [asdict(station) for station in data.stations.values()],
             "sessions": {
                 connector_id: asdict(state.session) if state.session else None

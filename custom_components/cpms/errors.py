@@ -5,6 +5,7 @@ from __future__ import annotations
 from homeassistant.exceptions import HomeAssistantError
 
 from .api import (
+    CpmsAccessDeniedError,
     CpmsAuthenticationError,
     CpmsConnectionError,
     CpmsError,
@@ -12,6 +13,7 @@ from .api import (
     CpmsRateLimitError,
     CpmsRejectedError,
     CpmsResponseError,
+    CpmsServerError,
     CpmsStationOfflineError,
 )
 from .const import DOMAIN
@@ -25,6 +27,15 @@ _REJECTION_KEYS = {
     "NotInTransaction": "not_in_transaction",
     "WrongTransaction": "wrong_transaction",
 }
+
+
+# Why a provider refuses a valid key, and the repair issue that says what to change.
+_ACCESS_KEYS = {
+    "RestAPINotEnabled": "rest_api_disabled",
+    "InvalidSourceIPAddr": "ip_not_allowed",
+    "APIKeyNotFound": "commands_refused",
+}
+ACCESS_ISSUE_KEYS = {code: f"access_{key}" for code, key in _ACCESS_KEYS.items()}
 
 
 def translated_error(key: str, **placeholders: str) -> HomeAssistantError:
@@ -41,6 +52,8 @@ def error_from_cpms(err: CpmsError) -> HomeAssistantError:  # noqa: PLR0911
     match err:
         case CpmsAuthenticationError():
             return translated_error("authentication_failed")
+        case CpmsAccessDeniedError(code=code):
+            return translated_error(_ACCESS_KEYS.get(code, "access_denied"), error=str(err))
         case CpmsStationOfflineError():
             return translated_error("station_offline")
         case CpmsRateLimitError(retry_after=retry_after):
@@ -51,6 +64,8 @@ def error_from_cpms(err: CpmsError) -> HomeAssistantError:  # noqa: PLR0911
             return translated_error("rejected", code=code, message=message or code)
         case CpmsNotFoundError():
             return translated_error("not_found", error=str(err))
+        case CpmsServerError():
+            return translated_error("cloud_failed", error=str(err))
         case CpmsConnectionError():
             return translated_error("cannot_connect", error=str(err))
         case CpmsResponseError():

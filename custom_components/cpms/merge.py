@@ -59,6 +59,7 @@ def combine(current: Session, incoming: Session) -> Session:
         soc=_pick(incoming.soc, current.soc),
         cost=_pick(incoming.cost, current.cost),
         started_at=current.started_at or incoming.started_at,
+        meter_start_wh=_pick(current.meter_start_wh, incoming.meter_start_wh),
         ended_at=incoming.ended_at or current.ended_at,
     )
 

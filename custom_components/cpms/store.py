@@ -28,6 +28,8 @@ class StoredState:
     """The part of the account's state that survives a restart."""
 
     webhooks_confirmed: bool = False
+    # eDRV deliveries were signed over their timestamp: the weaker variants are refused.
+    signatures_timestamped: bool = False
     last_webhook: datetime | None = None
     sessions: dict[str, Session] = field(default_factory=dict)
     current_limits: dict[str, float] = field(default_factory=dict)
@@ -83,6 +85,7 @@ class SessionStore:
         }
         self._state = StoredState(
             webhooks_confirmed=bool(data.get("webhooks_confirmed")),
+            signatures_timestamped=bool(data.get("signatures_timestamped")),
             last_webhook=_datetime(data.get("last_webhook")),
             sessions=sessions,
             current_limits=limits,
@@ -121,6 +124,16 @@ class SessionStore:
     def meter(self, connector_id: str) -> float | None:
         """The connector's last meter register reading shown, in Wh."""
         return self._state.meters.get(connector_id)
+
+    @property
+    def signatures_timestamped(self) -> bool:
+        """Whether a delivery was signed over its timestamp."""
+        return self._state.signatures_timestamped
+
+    def note_signatures_timestamped(self) -> None:
+        """A delivery verified with a signature over its timestamp."""
+        self._state.signatures_timestamped = True
+        self._schedule_save()
 
     def expect_webhooks(self) -> None:
         """The webhook setup was changed: push is unproven until the next webhook."""
@@ -201,6 +214,7 @@ class SessionStore:
         self._changed_sessions.clear()
         return {
             "webhooks_confirmed": self._state.webhooks_confirmed,
+            "signatures_timestamped": self._state.signatures_timestamped,
             "last_webhook": _iso(self._state.last_webhook),
             "sessions": dict(self._saved_sessions),
             "current_limits": dict(self._state.current_limits),
@@ -254,6 +268,7 @@ def _session_to_dict(session: Session) -> dict[str, Any]:
         else {"amount": session.cost.amount, "currency": session.cost.currency},
         "started_at": _iso(session.started_at),
         "ended_at": _iso(session.ended_at),
+        "meter_start_wh": session.meter_start_wh,
     }
 
 
@@ -272,6 +287,9 @@ def _session_from_dict(raw: Any) -> Session | None:
             else Money(amount=float(cost["amount"]), currency=str(cost["currency"])),
             started_at=_datetime(raw.get("started_at")),
             ended_at=_datetime(raw.get("ended_at")),
+            meter_start_wh=None
+            if raw.get("meter_start_wh") is None
+            else float(raw["meter_start_wh"]),
         )
     except AttributeError, KeyError, TypeError, ValueError:
         return None

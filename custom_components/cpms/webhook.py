@@ -74,7 +74,12 @@ def get_webhook_handler(decoder: WebhookDecoder, coordinator: CpmsCoordinator) -
     async def async_handle_webhook(
         hass: HomeAssistant, webhook_id: str, request: web.Request
     ) -> web.Response:
-        """Answer fast with an empty 200; refuse what fails verification with a 4xx."""
+        """Answer fast with an empty 200; refuse what fails verification.
+
+        A bad signature changes nothing and raises a repair issue, but is answered 200: eDRV
+        disables an endpoint that keeps answering errors, and a wrong secret in Home Assistant
+        would then need the endpoint re-enabled too once the secret is fixed.
+        """
         body = await _async_read_body(request)
         if body is None:
             _LOGGER.warning("Refused a webhook larger than %d bytes", MAX_BODY_BYTES)
@@ -83,10 +88,10 @@ def get_webhook_handler(decoder: WebhookDecoder, coordinator: CpmsCoordinator) -
         try:
             events = decoder.decode(body, request.headers)
         except WebhookSignatureError as err:
-            _LOGGER.warning("Refused a webhook with a bad signature: %s", err)
+            _LOGGER.warning("Refused a webhook with a bad signature (answered 200): %s", err)
             coordinator.note_refused_signature(body, request.headers)
             coordinator.async_handle_refusal(Refusal.SIGNATURE)
-            return web.Response(status=HTTPStatus.UNAUTHORIZED)
+            return web.Response(status=HTTPStatus.OK)
         except WebhookUnknownStationError as err:
             _LOGGER.warning("Refused a webhook for an unknown station: %s", err)
             coordinator.async_handle_refusal(Refusal.UNKNOWN_STATION)

@@ -79,4 +79,10 @@ def edrv(sim: Simulator, http: aiohttp.ClientSession, sleep: RecordedSleep) -> E
 @pytest.fixture
 def thor(sim: Simulator, http: aiohttp.ClientSession, sleep: RecordedSleep) -> ThorClient:
     """A Thor client on the simulator."""
-    return ThorClient(http, sim.thor_api_key, base_url=sim.thor_base_url, sleep=sleep)
+    return ThorClient(
+        http,
+        sim.thor_api_key,
+        base_url=sim.thor_base_url,
+        command_url=sim.thor_command_base_url,
+        sleep=sleep,
+    )

@@ -201,7 +201,7 @@ async def test_edrv_sends_the_bearer_key(cloud: FakeCloud, edrv: EdrvClient) -> 
 
     cloud.script("/users", check)
     assert await edrv.async_get_users() == []
-    assert seen == ["Bearer edrv-key"]
+    assert seen == ["Bearer edrv-key"] * 2  # page 1, then page 0 once to learn the base
     assert cloud.requests[0][2] == {
         "paginate_limit": "100",
         "paginate_page": "1",
@@ -294,18 +294,41 @@ async def test_edrv_paging_without_has_next(
     cloud.script(
         "/chargestations",
         envelope([one, two]),
+        web.json_response({"ok": False, "message": "page must be >= 1"}, status=400),
         envelope([two, three]),  # an item seen twice is kept once
         envelope([]),
     )
     stations = await edrv.async_get_stations()
     assert [s.id for s in stations] == ["st0", "st1", "st2"]
-    assert [r[2]["paginate_page"] for r in cloud.requests] == ["1", "2", "3"]
+    assert [r[2]["paginate_page"] for r in cloud.requests] == ["1", "0", "2", "3"]
+
+
+async def test_edrv_zero_based_pages_are_detected(
+    cloud: FakeCloud, edrv: EdrvClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Page 1 of a 0-based API is the second page: page 0 holds the first, read once more."""
+    monkeypatch.setattr(edrv_client_module, "PAGE_SIZE", 2)
+    one, two, three = (edrv_station(_id=f"st{n}", connectors=[]) for n in range(3))
+    cloud.script(
+        "/chargestations",
+        envelope([three], hasNext=False),  # page 1: the second page
+        envelope([one, two], hasNext=True),  # page 0, the probe
+        envelope([one, two], hasNext=True),  # page 0 again, now as the first page
+        envelope([one], hasNext=False),
+        envelope([one], hasNext=False),
+    )
+    stations = await edrv.async_get_stations()
+    assert [s.id for s in stations] == ["st0", "st1", "st2"]
+    assert edrv.observations.facts["eDRV first page number"] == "0"
+    cloud.requests.clear()
+    await edrv.async_get_stations()
+    assert [r[2]["paginate_page"] for r in cloud.requests] == ["0"]
 
 
 async def test_edrv_empty_page_ends_paging(cloud: FakeCloud, edrv: EdrvClient) -> None:
     cloud.script("/users", envelope([], hasNext=True))
     assert await edrv.async_get_users() == []
-    assert len(cloud.requests) == 1
+    assert len(cloud.requests) == 2  # page 1, and page 0 once
 
 
 async def test_edrv_session_filters_are_checked_locally(cloud: FakeCloud, edrv: EdrvClient) -> None:
@@ -316,13 +339,25 @@ async def test_edrv_session_filters_are_checked_locally(cloud: FakeCloud, edrv: 
         edrv_session(_id="c", status="created", connector="c/1"),
         edrv_session(_id="d", status="cancelled", connector="c/1"),
     ]
+    station = edrv_station(_id="st", connectors=[])
+    cloud.script("/chargestations", envelope([station]), envelope([station]))
     cloud.script("/sessions", envelope(everything), envelope(everything))
     found = await edrv.async_find_active_session(CONNECTOR)
     assert found is not None
     assert found.id == "c"
-    assert cloud.requests[0][2]["connector"] == "c/1"
-    assert [r[2]["status"] for r in cloud.requests] == ["started", "created"]
-    assert all(r[2]["sort_order"] == "desc" for r in cloud.requests)
+    # Where pages start is learnt from the stations: page 0 is page 1 again, so from 1.
+    stations = [r[2]["paginate_page"] for r in cloud.requests if r[1] == "/chargestations"]
+    assert stations == ["1", "0"]
+    sessions = [r[2] for r in cloud.requests if r[1] == "/sessions"]
+    assert sessions[0]["connector"] == "c/1"
+    # Other statuses in the answer: the filter is ignored, so one query is enough.
+    assert [(r["status"], r["paginate_page"]) for r in sessions] == [("Started", "1")]
+    assert all(r["sort_order"] == "desc" for r in sessions)
+    assert edrv.observations.facts["eDRV status filter"] == "ignored"
+    assert edrv.observations.facts["eDRV connector filter"] == "ignored"
+    cloud.requests.clear()
+    assert (await edrv.async_find_active_session(CONNECTOR)) is not None
+    assert [r[2].get("status") for r in cloud.requests] == [None]  # one query from now on
 
 
 async def test_edrv_stop_uses_the_ref(cloud: FakeCloud, edrv: EdrvClient) -> None:

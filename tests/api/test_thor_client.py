@@ -11,12 +11,14 @@ import pytest
 from custom_components.cpms.api import (
     Connector,
     ConnectorStatus,
+    CpmsAccessDeniedError,
     CpmsAuthenticationError,
     CpmsClient,
     CpmsConnectionError,
     CpmsNotFoundError,
     CpmsRateLimitError,
     CpmsRejectedError,
+    CpmsServerError,
     Provider,
     Session,
     SessionRef,
@@ -27,8 +29,9 @@ from simulator import Simulator
 
 from .conftest import RecordedSleep, SimFactory
 
-START = "thor POST /charges/start"
-STOP = "thor POST /charges/stop"
+# Commands go to the command host that Thor's start and stop pages name.
+START = "thor-dev POST /charges/start"
+STOP = "thor-dev POST /charges/stop"
 RUNNING = "thor GET /charges/running"
 
 
@@ -252,12 +255,13 @@ async def test_stop_refused_by_the_chargebox(sim: Simulator, thor: ThorClient) -
         ("AlreadyInTransaction", CpmsRejectedError),
         ("ChargeboxNotFree", CpmsRejectedError),
         ("ChargeboxNotActive", CpmsRejectedError),
-        ("APIKeyNotFound", CpmsAuthenticationError),
-        ("RestAPINotEnabled", CpmsAuthenticationError),
-        ("InvalidSourceIPAddr", CpmsAuthenticationError),
+        # A command refused on both hosts is never an authentication error: no reauth loop.
+        ("APIKeyNotFound", CpmsAccessDeniedError),
+        ("RestAPINotEnabled", CpmsAccessDeniedError),
+        ("InvalidSourceIPAddr", CpmsAccessDeniedError),
         ("ChargeboxNotFound", CpmsNotFoundError),
         ("TooManyRequests", CpmsRateLimitError),
-        ("InternalServerError", CpmsConnectionError),
+        ("InternalServerError", CpmsServerError),
     ],
 )
 async def test_start_errors_are_mapped_and_never_retried(
@@ -270,14 +274,22 @@ async def test_start_errors_are_mapped_and_never_retried(
 ) -> None:
     sim = await make_sim(variant=variant)
     sleep = RecordedSleep()
-    thor = ThorClient(http, sim.thor_api_key, base_url=sim.thor_base_url, sleep=sleep)
+    thor = ThorClient(
+        http,
+        sim.thor_api_key,
+        base_url=sim.thor_base_url,
+        command_url=sim.thor_command_base_url,
+        sleep=sleep,
+    )
     plug = await connector(thor)
     sim.faults.fail_next_start = code
     with pytest.raises(error) as caught:
         await thor.async_start_session(plug)
-    if error in {CpmsRejectedError, CpmsAuthenticationError}:
+    if error in {CpmsRejectedError, CpmsAccessDeniedError}:
         assert getattr(caught.value, "code", None) == code
     assert sim.counters[START] == 1
+    # Only a refused key moves on to the other host, where this one is refused too.
+    assert sim.counters.get("thor POST /charges/start", 0) == (code == "APIKeyNotFound")
     assert sleep.delays == []
 
 
@@ -288,8 +300,8 @@ async def test_start_errors_are_mapped_and_never_retried(
         ("WrongTransaction", CpmsRejectedError),
         ("ConnectorNotValid", CpmsRejectedError),
         ("ChargeboxNotFound", CpmsNotFoundError),
-        ("InternalServerError", CpmsConnectionError),
-        ("RestAPINotEnabled", CpmsAuthenticationError),
+        ("InternalServerError", CpmsServerError),
+        ("RestAPINotEnabled", CpmsAccessDeniedError),
     ],
 )
 async def test_stop_errors_are_mapped_and_never_retried(
@@ -326,7 +338,7 @@ async def test_real_refusals(sim: Simulator, thor: ThorClient) -> None:
 async def test_bad_key(sim: Simulator, http: aiohttp.ClientSession, revoked: bool) -> None:
     key = sim.thor_api_key if revoked else "not-the-key-42"
     sim.faults.key_revoked = revoked
-    thor = ThorClient(http, key, base_url=sim.thor_base_url)
+    thor = ThorClient(http, key, base_url=sim.thor_base_url, command_url=sim.thor_command_base_url)
     with pytest.raises(CpmsAuthenticationError) as caught:
         await thor.async_get_stations()
     assert caught.value.code == "APIKeyNotFound"

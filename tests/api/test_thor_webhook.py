@@ -192,7 +192,8 @@ def test_meters_in_kilo_units_per_phase() -> None:
         )
     )
     event = decode_one(body)
-    assert event.energy_wh == 2500.0
+    # Without kwh the session's energy is unknown here: the register is absolute.
+    assert (event.energy_wh, event.meter_wh) == (None, 2500.0)
     assert event.power_w == pytest.approx(11100.0)
     assert event.current_a == 16.2  # the most loaded phase
     assert event.soc is None
@@ -215,7 +216,8 @@ def test_total_power_wins_over_phases_and_bad_values_are_skipped() -> None:
     event = decode_one(body)
     assert event.power_w == 3000.0
     assert event.current_a is None
-    assert event.energy_wh == 900.0  # no measurand means the energy register
+    assert event.meter_wh == 900.0  # no measurand means the energy register
+    assert event.energy_wh is None
 
 
 def test_meters_without_energy() -> None:
@@ -223,7 +225,7 @@ def test_meters_without_energy() -> None:
     assert event.energy_wh is None
     assert event.ref == SessionRef()
     unknown_unit = [{"measurand": "Energy.Active.Import.Register", "uom": "varh", "value": 3}]
-    assert decode_one(dumps(thor_meters(unknown_unit, kwh=None))).energy_wh is None
+    assert decode_one(dumps(thor_meters(unknown_unit, kwh=None))).meter_wh is None
 
 
 def test_meters_not_a_list() -> None:
@@ -300,3 +302,28 @@ def test_a_failing_station_lookup_is_not_hidden() -> None:
 
     with pytest.raises(RuntimeError):
         ThorWebhookDecoder(broken).decode(dumps(thor_stop()), {})
+
+
+@pytest.mark.parametrize(
+    ("stop_kwh", "expected", "fact"),
+    [
+        (2450, 2450.0, "Wh"),
+        (2.45, 2450.0, "kWh"),
+        (2.6, 2600.0, "kWh"),
+        (7, 2400.0, "disagrees with the meter values, not used"),
+    ],
+)
+def test_stop_kwh_is_checked_against_the_meters(
+    stop_kwh: float, expected: float, fact: str
+) -> None:
+    """The stop's kwh is read as Wh (the docs), unless the meters of the charge say kWh."""
+    thor = decoder()
+    thor.decode(dumps(thor_meters([], kwh=2400)), {})
+    [event] = thor.decode(dumps(thor_stop(kwh=stop_kwh)), {})
+    assert isinstance(event, SessionEvent)
+    assert event.session.energy_wh == expected
+    assert thor.observations.facts["Thor stop notification kwh"] == fact
+    # Without meter values to compare with, the docs' unit stands.
+    [alone] = decoder().decode(dumps(thor_stop(kwh=stop_kwh)), {})
+    assert isinstance(alone, SessionEvent)
+    assert alone.session.energy_wh == stop_kwh

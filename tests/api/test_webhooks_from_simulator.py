@@ -25,6 +25,7 @@ from custom_components.cpms.api import (
     WebhookSignatureError,
 )
 from simulator import Simulator
+from simulator.dialects import dialect_names
 
 from .conftest import SimFactory
 
@@ -67,21 +68,13 @@ def session_statuses(events: list[Event]) -> list[SessionStatus]:
     return [e.session.status for e in events if isinstance(e, SessionEvent)]
 
 
-@pytest.mark.parametrize("scheme", ["v1_body", "v1_t_body", "legacy"])
-@pytest.mark.parametrize("in_ms", [False, True])
+@pytest.mark.parametrize("dialect", dialect_names("edrv"))
 async def test_edrv_deliveries_verify_and_decode(
-    make_sim: SimFactory,
-    http: aiohttp.ClientSession,
-    receiver: Receiver,
-    *,
-    scheme: str,
-    in_ms: bool,
+    make_sim: SimFactory, http: aiohttp.ClientSession, receiver: Receiver, dialect: str
 ) -> None:
+    """A whole session through the client and the decoder, in every eDRV dialect."""
     sim = await make_sim(
-        edrv_webhook_url=receiver.url,
-        edrv_webhook_secret=SECRET,
-        edrv_signature=scheme,
-        edrv_signature_ms=in_ms,
+        edrv_webhook_url=receiver.url, edrv_webhook_secret=SECRET, edrv_dialect=dialect
     )
     # The second user's name is non-ASCII, so bodies and signatures carry UTF-8.
     edrv = EdrvClient(
@@ -99,7 +92,7 @@ async def test_edrv_deliveries_verify_and_decode(
     sim.set_online("edrv", station.id, False)
     await sim.flush_webhooks()
 
-    events = receiver.decode(EdrvWebhookDecoder(SECRET))
+    events = receiver.decode(EdrvWebhookDecoder(SECRET, units=edrv.units))
     statuses = session_statuses(events)
     assert statuses[0] is SessionStatus.CREATED
     assert SessionStatus.STARTED in statuses
@@ -129,7 +122,9 @@ async def test_thor_notifications_decode(
     make_sim: SimFactory, http: aiohttp.ClientSession, receiver: Receiver, variant: str
 ) -> None:
     sim = await make_sim(thor_webhook_url=receiver.url, variant=variant)
-    thor = ThorClient(http, sim.thor_api_key, base_url=sim.thor_base_url)
+    thor = ThorClient(
+        http, sim.thor_api_key, base_url=sim.thor_base_url, command_url=sim.thor_command_base_url
+    )
     station = (await thor.async_get_stations())[0]
     connector = station.connectors[0]
     requested = await thor.async_start_session(connector)
@@ -161,7 +156,9 @@ async def test_thor_refusals_decode(
     make_sim: SimFactory, http: aiohttp.ClientSession, receiver: Receiver
 ) -> None:
     sim: Simulator = await make_sim(thor_webhook_url=receiver.url)
-    thor = ThorClient(http, sim.thor_api_key, base_url=sim.thor_base_url)
+    thor = ThorClient(
+        http, sim.thor_api_key, base_url=sim.thor_base_url, command_url=sim.thor_command_base_url
+    )
     first, second = await thor.async_get_stations()
     sim.set_online("thor", second.id, False)
     await thor.async_start_session(second.connectors[0])

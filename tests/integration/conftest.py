@@ -26,6 +26,7 @@ from custom_components.cpms.const import (
     CONF_ADD_NEW_STATIONS,
     CONF_ADVANCED,
     CONF_BASE_URL,
+    CONF_COMMAND_URL,
     CONF_PROVIDER,
     CONF_STATIONS,
     CONF_USER_ID,
@@ -38,9 +39,30 @@ SECRET = "whsec-cpms-test"
 
 
 @pytest.fixture
-async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:
+def edrv_dialect() -> str:
+    """The eDRV dialect the simulator speaks; parametrize this name to change it."""
+    return "docs"
+
+
+@pytest.fixture
+def thor_dialect() -> str:
+    """The Thor dialect the simulator speaks; parametrize this name to change it."""
+    return "docs"
+
+
+@pytest.fixture
+async def simulator(
+    socket_enabled: None, edrv_dialect: str, thor_dialect: str
+) -> AsyncIterator[Simulator]:
     """Both clouds, on a manual clock, signing eDRV webhooks with SECRET."""
-    sim = Simulator(SimulatorConfig(edrv_webhook_secret=SECRET, start_timeout_s=120))
+    sim = Simulator(
+        SimulatorConfig(
+            edrv_webhook_secret=SECRET,
+            start_timeout_s=120,
+            edrv_dialect=edrv_dialect,
+            thor_dialect=thor_dialect,
+        )
+    )
     await sim.start()
     yield sim
     await sim.stop()
@@ -108,6 +130,16 @@ class Account:
 type SetupAccount = Callable[..., Awaitable[Account]]
 
 
+def _addresses(sim: Simulator, provider: str) -> dict[str, str]:
+    """The simulator's API addresses, as the Advanced section takes them.
+
+    Thor's commands go to the command host its docs name (another prefix here).
+    """
+    if provider == "edrv":
+        return {CONF_BASE_URL: sim.edrv_base_url}
+    return {CONF_BASE_URL: sim.thor_base_url, CONF_COMMAND_URL: sim.thor_command_base_url}
+
+
 async def _http_client(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
 ) -> TestClient[Request, Application]:
@@ -155,10 +187,10 @@ async def setup_account(
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_PROVIDER: provider}
         )
-        base_url = simulator.edrv_base_url if provider == "edrv" else simulator.thor_base_url
         api_key = simulator.edrv_api_key if provider == "edrv" else simulator.thor_api_key
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_API_KEY: api_key, CONF_ADVANCED: {CONF_BASE_URL: base_url}}
+            result["flow_id"],
+            {CONF_API_KEY: api_key, CONF_ADVANCED: _addresses(simulator, provider)},
         )
         if provider == "edrv":
             assert result["step_id"] == "edrv_user"
@@ -201,7 +233,7 @@ async def setup_stored_account(
             data={
                 CONF_PROVIDER: provider,
                 CONF_API_KEY: simulator.edrv_api_key if edrv else simulator.thor_api_key,
-                CONF_BASE_URL: simulator.edrv_base_url if edrv else simulator.thor_base_url,
+                **_addresses(simulator, provider),
                 CONF_WEBHOOK_ID: f"{provider}_webhook_id",
             },
             options=(

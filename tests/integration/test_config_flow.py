@@ -26,6 +26,7 @@ from custom_components.cpms.const import (
     CONF_ADVANCED,
     CONF_BASE_URL,
     CONF_CLOUDHOOK_URL,
+    CONF_COMMAND_URL,
     CONF_PROVIDER,
     CONF_REMOVE_WEBHOOK_SECRET,
     CONF_SAFETY_REFRESH,
@@ -240,6 +241,8 @@ async def test_thor(hass: HomeAssistant, simulator: Simulator) -> None:
         CONF_PROVIDER: "thor",
         CONF_API_KEY: simulator.thor_api_key,
         CONF_BASE_URL: simulator.thor_base_url,
+        # Another read address, the documented command address left as it was: both in one.
+        CONF_COMMAND_URL: simulator.thor_base_url,
         CONF_WEBHOOK_ID: webhook_id,
     }
     assert entry.options == {CONF_SAFETY_REFRESH: 15}
@@ -331,7 +334,7 @@ async def test_credentials_error_then_recovery(
     # What was typed stays, and in view: the Advanced section with the URL is open.
     advanced = schema(result)[fields(result)[CONF_ADVANCED]]
     assert advanced.options == {"collapsed": False}
-    (url_field,) = advanced.schema.schema
+    url_field = next(field for field in advanced.schema.schema if field == CONF_BASE_URL)
     assert url_field.description == {"suggested_value": typed[CONF_ADVANCED][CONF_BASE_URL]}
 
     # The cause goes away: faults off, stations back, the right key and address.
@@ -577,7 +580,7 @@ async def test_reconfigure(
     assert result["errors"] == {}
     assert result["description_placeholders"] == {"provider": NAMES[provider]}
     advanced = schema(result)[fields(result)[CONF_ADVANCED]]
-    (url_field,) = advanced.schema.schema
+    url_field = next(field for field in advanced.schema.schema if field == CONF_BASE_URL)
     assert url_field.description == {"suggested_value": base_url(account.sim, provider)}
 
     result = await configure(

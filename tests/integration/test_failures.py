@@ -32,8 +32,8 @@ async def _charging(account: Account) -> str:
     return connector
 
 
-# One read of the active sessions: eDRV asks for started and for created sessions.
-ACTIVE_LIST = {"edrv": {"edrv GET /sessions": 2}, "thor": {"thor GET /charges/running": 1}}
+# eDRV: "Started", "started" and "created", as its status filter matches the stored spelling.
+ACTIVE_LIST = {"edrv": {"edrv GET /sessions": 3}, "thor": {"thor GET /charges/running": 1}}
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ async def test_stop_fails_then_succeeds(setup_account: SetupAccount, provider: s
     ("provider", "failure", "key"),
     [
         ("edrv", "406 Chargestation is offline", "station_offline"),
-        ("thor", "500 x", "cannot_connect"),
+        ("thor", "500 x", "cloud_failed"),
     ],
 )
 async def test_stop_call_fails(
@@ -275,13 +275,23 @@ async def test_no_calls_between_webhooks(
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_unconfirmed_webhooks_poll_every_minute(
+async def test_unconfirmed_webhooks_poll_with_backoff(
     setup_account: SetupAccount, provider: str, freezer: FrozenDateTimeFactory
 ) -> None:
-    """Until a first webhook arrives, active sessions are read every minute."""
+    """Until a first webhook arrives, active sessions are read after 1, 5, then every 15 min."""
     account = await setup_account(provider)
     account.sim.reset_counters()
-    await account.pass_time(freezer, 61)
-    assert account.sim.counters == ACTIVE_LIST[provider]
-    await account.pass_time(freezer, 61)
-    assert account.sim.counters == {k: 2 * v for k, v in ACTIVE_LIST[provider].items()}
+    reads = []
+    for _ in range(60):  # an hour, a minute at a time
+        await account.pass_time(freezer, 60)
+        reads.append(account.sim.counters != {})
+        account.sim.reset_counters()
+    assert [minute + 1 for minute, read in enumerate(reads) if read] == [1, 6, 21, 36, 51]
+    # A first webhook: push works, and an idle account is no longer read at all.
+    account.sim.local_start(provider, account.sim.station_ids(provider)[0], 1, "CARD")
+    await account.run(60)
+    await account.switch(SERVICE_TURN_OFF, account.connector_id())
+    await account.run(10)
+    account.sim.reset_counters()
+    await account.pass_time(freezer, 3600)
+    assert account.sim.counters == {}

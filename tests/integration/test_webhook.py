@@ -9,11 +9,12 @@ import json
 import time
 
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.cpms.const import EVENT_SESSION_ENDED
+from custom_components.cpms.const import DOMAIN, EVENT_SESSION_ENDED
 
 from .conftest import SECRET, Account, SetupAccount
 
@@ -64,17 +65,34 @@ FORGERIES: dict[str, Callable[[bytes], dict[str, str]]] = {
 }
 
 
+def _signature_issue(account: Account) -> ir.IssueEntry | None:
+    return ir.async_get(account.hass).async_get_issue(
+        DOMAIN, f"wrong_webhook_secret_{account.entry.entry_id}"
+    )
+
+
 @pytest.mark.parametrize("forgery", FORGERIES)
 async def test_edrv_forged_delivery_changes_nothing(
     setup_account: SetupAccount, hass_client_no_auth: ClientSessionGenerator, forgery: str
 ) -> None:
-    """A delivery that fails the signature check gets a 401 and is applied to nothing."""
+    """A delivery that fails the signature check is applied to nothing, and a repair issue
+    says the signing secret is wrong. It is answered 200: eDRV disables endpoints that keep
+    answering errors, which a wrong secret in Home Assistant would otherwise bring about."""
     account = await setup_account("edrv")
     connector = account.connector_id()
     body = _edrv_session_started(account)
-    assert await _post(account, hass_client_no_auth, body, FORGERIES[forgery](body)) == 401
+    assert await _post(account, hass_client_no_auth, body, FORGERIES[forgery](body)) == 200
     assert account.state("switch", f"{connector}_charging") == STATE_OFF
     assert account.state("sensor", f"{account.entry.entry_id}_last_webhook") == STATE_UNKNOWN
+    issue = _signature_issue(account)
+    assert issue is not None
+    assert issue.translation_key == "wrong_webhook_secret"
+    assert issue.is_fixable  # its fix asks for the secret
+    assert issue.severity is ir.IssueSeverity.ERROR
+    # A correctly signed delivery proves the secret right again.
+    assert await _post(account, hass_client_no_auth, body, _sign(body)) == 200
+    assert account.state("switch", f"{connector}_charging") == STATE_ON
+    assert _signature_issue(account) is None
 
 
 async def test_edrv_replayed_delivery_is_refused(
@@ -84,8 +102,9 @@ async def test_edrv_replayed_delivery_is_refused(
     account = await setup_account("edrv")
     body = _edrv_session_started(account)
     old = _sign(body, at=time.time() - 301)
-    assert await _post(account, hass_client_no_auth, body, old) == 401
+    assert await _post(account, hass_client_no_auth, body, old) == 200
     assert account.state("switch", f"{account.connector_id()}_charging") == STATE_OFF
+    assert _signature_issue(account) is not None
 
 
 async def test_edrv_signed_unicode_delivery_is_applied(

@@ -9,9 +9,11 @@ from hypothesis import HealthCheck, settings
 import pytest
 
 from ..integration.conftest import (  # noqa: F401 (fixtures)
+    edrv_dialect,
     setup_account,
     setup_stored_account,
     simulator,
+    thor_dialect,
 )
 from .tally import RUN, Tally
 

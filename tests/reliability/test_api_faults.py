@@ -66,8 +66,9 @@ FAULTS = {
     for action in ("on", "off")
     for name, arm, key in (
         ("timeout", _latency, "cannot_connect"),
-        ("503", _START if action == "on" else _STOP, "cannot_connect"),
-        ("every call 5xx", _all_5xx, "cannot_connect"),
+        # The cloud answered, and failed: not "could not be reached".
+        ("503", _START if action == "on" else _STOP, "cloud_failed"),
+        ("every call 5xx", _all_5xx, "cloud_failed"),
         ("429 retry-after", _rate_limited, "rate_limited"),
         ("401 or revoked key", _revoked, "authentication_failed"),
     )

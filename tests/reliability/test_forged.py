@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from typing import Any
@@ -13,6 +15,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from ..integration.conftest import SECRET, Account, SetupAccount
 from .forgery import Forger, Tap
 from .payloads import edrv_signature
+from .restart import start_home_assistant, stop_home_assistant
 from .tally import Tally
 
 pytestmark = pytest.mark.reliability
@@ -71,13 +74,14 @@ async def test_edrv_bad_signature(
     tally: Tally,
     forgery: str,
 ) -> None:
-    """A forged end of a running session: 401, and the session charges on."""
+    """A forged end of a running session: ignored (a 200, so that eDRV never disables the
+    endpoint over a wrong secret), and the session charges on."""
     account = await setup_account("edrv")
     forger = Forger(account, await hass_client_no_auth(), tally)
     connector = await _charging(account)
     body = _edrv_delivery(account, "session.ended")
     status, changed = await forger.post(body, SIGNATURES[forgery](body))
-    assert (status, changed) == (401, False)
+    assert (status, changed) == (200, False)
     assert account.state("sensor", f"{connector}_session_status") == "charging"
 
 
@@ -169,3 +173,34 @@ async def test_thor_unknown_chargebox(
     ).encode()  # fmt: skip
     status, changed = await forger.post(body)
     assert (status, changed) == (403, False)
+
+
+async def test_edrv_weaker_signatures_refused_once_timestamped(
+    setup_account: SetupAccount, hass_client_no_auth: ClientSessionGenerator, tally: Tally
+) -> None:
+    """After a delivery signed over its timestamp, re-stamped body-only ones are replays."""
+    account = await setup_account("edrv")
+    forger = Forger(account, await hass_client_no_auth(), tally)
+    station = account.sim.station_ids("edrv")[0]
+
+    def offline(event_id: str) -> bytes:
+        return json.dumps(
+            {"_id": event_id, "type": "chargestation.offline", "data": {"_id": station}}
+        ).encode()
+
+    def signed(body: bytes, *, with_t: bool) -> dict[str, str]:
+        return {"edrv-signature": edrv_signature(SECRET, body, time.time(), with_t=with_t)}
+
+    ping = b'{"_id":"ping-1","type":"ping"}'
+    assert await forger.post(ping, signed(ping, with_t=True)) == (200, False)
+    for attempt in range(2):
+        body = offline(f"offline-{attempt}")
+        legacy = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        for headers in (signed(body, with_t=False), {"edrv-signature": legacy}):
+            assert await forger.post(body, headers) == (200, False)  # ignored, not applied
+        # The refusal holds across a restart.
+        await stop_home_assistant(account)
+        await start_home_assistant(account)
+        forger = Forger(account, await hass_client_no_auth(), tally)
+    body = offline("offline-signed")
+    assert await forger.post(body, signed(body, with_t=True), genuine=True) == (200, True)

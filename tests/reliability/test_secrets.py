@@ -99,3 +99,22 @@ async def test_no_secret_leaks(
         assert secret not in logs, f"{name} in the logs"
         assert secret not in repr(diagnostics), f"{name} in diagnostics"
         assert secret not in "\n".join(errors), f"{name} in an error"
+
+
+@pytest.mark.parametrize("provider", ["edrv", "thor"])
+async def test_repair_issue_holds_no_webhook_id(
+    setup_account: SetupAccount, freezer: FrozenDateTimeFactory, tally: Tally, provider: str
+) -> None:
+    """The "webhooks do not get through" issue is listed to every admin: no URL in it."""
+    account = await setup_account(provider)
+    connector = account.connector_id()
+    await account.switch(SERVICE_TURN_ON, connector)
+    await account.run(120)
+    account.sim.faults.webhook_drop = 100
+    account.sim.unplug(provider, account.sim.station_ids(provider)[0], 1)
+    await account.run(10)
+    await account.pass_time(freezer, 15 * 60 + 1)
+    tally.faults_injected += 1
+    issue = account.webhook_issue()
+    assert issue is not None
+    assert account.entry.data[CONF_WEBHOOK_ID] not in repr(issue)

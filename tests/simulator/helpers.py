@@ -83,9 +83,14 @@ class Api:
             return response.status, await response.json()
 
     async def thor(self, method: str, path: str, body: object = None) -> tuple[int, str]:
-        """Return the status and the raw text; Thor bodies may be JSON, text or empty."""
+        """Return the status and the raw text; Thor bodies may be JSON, text or empty.
+
+        Commands go to the command host, as Thor's docs send them.
+        """
         headers = {"X-Api-Key": self.sim.thor_api_key}
-        url = self.sim.thor_base_url + path
+        commands = ("/charges/start", "/charges/stop")
+        base = self.sim.thor_command_base_url if path in commands else self.sim.thor_base_url
+        url = base + path
         async with self.http.request(method, url, json=body, headers=headers) as response:
             return response.status, await response.text()
 

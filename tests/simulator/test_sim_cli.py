@@ -15,6 +15,7 @@ def test_defaults() -> None:
     assert config.edrv_webhook_secret is None
     assert config.max_page_size == 50
     assert config.users[0] == "Home Assistant"
+    assert (config.edrv_dialect, config.thor_dialect) == ("docs", "docs")
 
 
 def test_every_option() -> None:
@@ -29,8 +30,8 @@ def test_every_option() -> None:
             "--edrv-webhook-url=http://127.0.0.1:8123/api/webhook/a",
             "--thor-webhook-url=http://127.0.0.1:8123/api/webhook/b",
             "--edrv-webhook-secret=s",
-            "--edrv-signature=legacy",
-            "--edrv-signature-ms",
+            "--edrv-dialect=legacy-escaped",
+            "--thor-dialect=one-host",
             "--clock-factor=60",
             "--no-vehicle",
             "--start-delay=1",
@@ -48,8 +49,8 @@ def test_every_option() -> None:
     assert (config.edrv_api_key, config.thor_api_key) == ("ek", "tk")
     assert config.edrv_webhook_url == "http://127.0.0.1:8123/api/webhook/a"
     assert config.thor_webhook_url == "http://127.0.0.1:8123/api/webhook/b"
-    assert (config.edrv_webhook_secret, config.edrv_signature) == ("s", "legacy")
-    assert config.edrv_signature_ms is True
+    assert config.edrv_webhook_secret == "s"
+    assert (config.edrv_dialect, config.thor_dialect) == ("legacy-escaped", "one-host")
     assert (config.clock_factor, config.plugged_in) == (60.0, False)
     assert (config.start_delay_s, config.stop_delay_s) == (1.0, 2.0)
     assert (config.start_timeout_s, config.meter_interval_s) == (300.0, 10.0)
@@ -59,7 +60,8 @@ def test_every_option() -> None:
 @pytest.mark.parametrize(
     "argv",
     [
-        ["--edrv-signature=v2"],
+        ["--edrv-dialect=v2"],
+        ["--thor-dialect=odd"],
         ["--variant=odd"],
         ["--port=x"],
         ["--stations=0"],

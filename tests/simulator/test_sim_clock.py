@@ -58,7 +58,8 @@ def test_config_is_checked() -> None:
         {"start_delay_s": -1},
         {"max_page_size": 0},
         {"users": ()},
-        {"edrv_signature": "v2"},
+        {"edrv_dialect": "v2"},
+        {"thor_dialect": "v2"},
         {"variant": "odd"},
     ):
         with pytest.raises(ValueError):  # noqa: PT011

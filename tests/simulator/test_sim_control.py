@@ -28,7 +28,7 @@ async def test_counters_key_on_route_templates(api: Api, sim: Simulator) -> None
         "edrv GET /chargestations/{id}": 1,
         "edrv GET /sessions/{id}": 2,
         "edrv GET /nope": 1,
-        "thor POST /charges/start": 1,
+        "thor-dev POST /charges/start": 1,
     }
     sim.reset_counters()
     assert sim.counters == {}

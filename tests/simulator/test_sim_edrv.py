@@ -270,9 +270,12 @@ async def test_session_list_filters(api: Api, sim: Simulator) -> None:
     assert {s["_id"] for s in body["result"]} == {first["_id"], second["_id"]}
     _, by_connector = await api.edrv("GET", f"/sessions?connector={_connector(sim, number=2)}")
     assert [s["_id"] for s in by_connector["result"]] == [second["_id"]]
-    _, by_status = await api.edrv("GET", "/sessions?status=started")
+    _, by_status = await api.edrv("GET", "/sessions?status=Started")
     assert len(by_status["result"]) == 2
-    _, none = await api.edrv("GET", "/sessions?status=ended")
+    # The docs' dialect matches the stored spelling exactly.
+    _, other_case = await api.edrv("GET", "/sessions?status=started")
+    assert other_case["result"] == []
+    _, none = await api.edrv("GET", "/sessions?status=Ended")
     assert none["result"] == []
 
 

@@ -7,6 +7,7 @@ aiohttp.ClientSession that its caller owns.
 from .client import CpmsClient, CurrentLimitClient, SessionTargetClient, WebhookDecoder
 from .edrv import EdrvClient, EdrvWebhookDecoder
 from .errors import (
+    CpmsAccessDeniedError,
     CpmsAuthenticationError,
     CpmsConnectionError,
     CpmsError,
@@ -14,7 +15,9 @@ from .errors import (
     CpmsRateLimitError,
     CpmsRejectedError,
     CpmsResponseError,
+    CpmsServerError,
     CpmsStationOfflineError,
+    CpmsUnreachableError,
     WebhookError,
     WebhookPayloadError,
     WebhookSignatureError,
@@ -39,14 +42,17 @@ from .models import (
     StationOnlineEvent,
     User,
 )
+from .observe import CloudObservations
 from .thor import ThorClient, ThorWebhookDecoder
 
 __all__ = [
     "Capabilities",
+    "CloudObservations",
     "CommandResultEvent",
     "Connector",
     "ConnectorStatus",
     "ConnectorStatusEvent",
+    "CpmsAccessDeniedError",
     "CpmsAuthenticationError",
     "CpmsClient",
     "CpmsConnectionError",
@@ -55,7 +61,9 @@ __all__ = [
     "CpmsRateLimitError",
     "CpmsRejectedError",
     "CpmsResponseError",
+    "CpmsServerError",
     "CpmsStationOfflineError",
+    "CpmsUnreachableError",
     "CurrentLimitClient",
     "EdrvClient",
     "EdrvWebhookDecoder",

@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from .models import Capabilities, Connector, Event, Provider, Session, Station
+    from .observe import CloudObservations
 
 
 class CpmsClient(Protocol):
@@ -15,6 +16,8 @@ class CpmsClient(Protocol):
 
     provider: Provider
     capabilities: Capabilities
+    # What the cloud showed of the points its docs leave open, for diagnostics.
+    observations: CloudObservations
 
     async def async_get_stations(self) -> list[Station]:
         """List every station with its connectors, in as few calls as the API allows."""

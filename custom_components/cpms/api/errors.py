@@ -16,8 +16,29 @@ class CpmsAuthenticationError(CpmsError):
         self.code = code
 
 
+class CpmsAccessDeniedError(CpmsError):
+    """The key is valid, but the cloud refuses this call from here; a new key would not help.
+
+    `code` is the provider's reason, for example Thor's RestAPINotEnabled or
+    InvalidSourceIPAddr, or APIKeyNotFound from every host that takes commands.
+    """
+
+    def __init__(self, message: str, *, code: str) -> None:
+        """Keep the provider's code."""
+        super().__init__(message)
+        self.code = code
+
+
 class CpmsConnectionError(CpmsError):
-    """The cloud could not be reached (timeout, DNS, TLS, 5xx)."""
+    """The cloud could not be reached (timeout, DNS, TLS), or failed to answer (5xx)."""
+
+
+class CpmsUnreachableError(CpmsConnectionError):
+    """The request never reached the cloud (name lookup or connection refused)."""
+
+
+class CpmsServerError(CpmsConnectionError):
+    """The cloud was reached and failed (HTTP 5xx, Thor's InternalServerError)."""
 
 
 class CpmsRateLimitError(CpmsError):

@@ -12,7 +12,15 @@ from urllib.parse import quote
 
 import aiohttp
 
-from .errors import CpmsConnectionError, CpmsError, CpmsRateLimitError, CpmsResponseError
+from .errors import (
+    CpmsConnectionError,
+    CpmsError,
+    CpmsRateLimitError,
+    CpmsResponseError,
+    CpmsServerError,
+    CpmsUnreachableError,
+)
+from .observe import CloudObservations
 from .values import to_float
 
 _LOGGER = logging.getLogger(__name__)
@@ -95,8 +103,10 @@ class HttpTransport:
         timeout_s: float,
         retry: RetryPolicy,
         sleep: Sleep,
+        observations: CloudObservations,
     ) -> None:
         """Keep the injected session; it is owned (and closed) by the caller."""
+        self._observations = observations
         self._session = session
         self._name = name
         self._base_url = base_url.rstrip("/")
@@ -114,13 +124,17 @@ class HttpTransport:
         params: Mapping[str, str] | None = None,
         json_body: JsonBody | None = None,
         retry: bool = False,
+        base_url: str | None = None,
     ) -> Response:
-        """Send once, or for a read (`retry=True`) up to the policy's attempts."""
+        """Send once, or for a read (`retry=True`) up to the policy's attempts.
+
+        `base_url` sends this request to another host of the same cloud (Thor's command host).
+        """
         attempts = max(self._retry.attempts, 1) if retry else 1
         attempt = 1
         while True:
             try:
-                return await self._send_once(method, path, params, json_body)
+                return await self._send_once(method, path, params, json_body, base_url)
             except (CpmsConnectionError, CpmsRateLimitError) as err:
                 if attempt >= attempts:
                     raise
@@ -147,8 +161,9 @@ class HttpTransport:
         path: str,
         params: Mapping[str, str] | None,
         json_body: JsonBody | None,
+        base_url: str | None,
     ) -> Response:
-        url = f"{self._base_url}/{path.lstrip('/')}"
+        url = f"{(base_url or self._base_url).rstrip('/')}/{path.lstrip('/')}"
         try:
             async with self._session.request(
                 method,
@@ -162,13 +177,17 @@ class HttpTransport:
                 response = Response(raw.status, raw.reason or "", raw.headers, await raw.read())
         except TimeoutError as err:
             raise CpmsConnectionError(f"{self._name} timed out") from err
+        except aiohttp.ClientConnectorError as err:
+            # Nothing was sent, so even a command may go elsewhere.
+            raise CpmsUnreachableError(f"cannot connect to {self._name}: {err}") from err
         except aiohttp.ClientError as err:
             # The error text names host and cause only; headers (the key) are never in it.
             raise CpmsConnectionError(f"cannot connect to {self._name}: {err}") from err
+        self._observations.record_answer(method, path, response.status, response.body)
         if 200 <= response.status < 300:
             return response
         if response.status >= 500:
-            raise CpmsConnectionError(f"{self._name} server error (HTTP {response.status})")
+            raise CpmsServerError(f"{self._name} failed (HTTP {response.status})")
         if response.status == 429:
             raise CpmsRateLimitError(
                 f"{self._name} rate limit reached", retry_after=retry_after_s(response.headers)

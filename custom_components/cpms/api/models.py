@@ -181,6 +181,8 @@ class Session:
     cost: Money | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
+    # The meter register when the session began, where energy is only known from the register.
+    meter_start_wh: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -216,7 +218,11 @@ class StationOnlineEvent(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MeterValuesEvent(Event):
-    """Live meter values of the session running on a connector."""
+    """Live meter values of the session running on a connector.
+
+    `energy_wh` is the session's energy; `meter_wh` the meter's absolute reading, from which
+    the session's energy is its rise since the session began, when `energy_wh` is missing.
+    """
 
     connector_id: str
     ref: SessionRef = field(default_factory=SessionRef)

@@ -27,6 +27,7 @@ from ..values import (
     to_float,
     to_str,
 )
+from .units import EdrvUnits
 
 EDRV_CAPABILITIES = Capabilities(
     connector_status=True,
@@ -113,45 +114,43 @@ def parse_session_status(value: object, metrics: dict[str, object]) -> SessionSt
     return SessionStatus.CREATED
 
 
-def parse_session(data: object, status: SessionStatus | None = None) -> Session:
-    """Map a session; `status` overrides the one in the data (webhook event types)."""
+def parse_session(
+    data: object,
+    units: EdrvUnits,
+    status: SessionStatus | None = None,
+    *,
+    connector: Connector | None = None,
+) -> Session:
+    """Map a session; `status` overrides the one in the data (webhook event types).
+
+    `connector` is the one a start asked for: the answer to POST /sessions may name neither
+    it nor its station, and the start happened all the same.
+    """
     session = as_dict(data, "session")
     session_id = require_str(session.get("_id"), "session _id")
     metrics = optional_dict(session.get("metrics"))
     report = optional_dict(session.get("energy_report"))
     power = optional_dict(report.get("power"))
+    station_id = ref_id(session.get("chargestation")) or (connector and connector.station_id)
+    station_id = require_str(station_id, "session chargestation")
     meter = optional_dict(report.get("energy_meter"))
     return Session(
         id=session_id,
-        station_id=require_str(ref_id(session.get("chargestation")), "session chargestation"),
-        connector_id=require_str(ref_id(session.get("connector")), "session connector"),
+        station_id=station_id,
+        connector_id=require_str(
+            ref_id(session.get("connector")) or (connector and connector.id), "session connector"
+        ),
         status=status or parse_session_status(session.get("status"), metrics),
         ref=SessionRef(edrv_session_id=session_id),
         energy_wh=to_float(metrics.get("energyConsumed")),
         meter_wh=energy_wh(meter.get("value"), meter.get("unit"), default_unit="kWh"),
         power_w=power_w(power.get("value"), power.get("unit"), default_unit="kW"),
         current_a=to_float(optional_dict(report.get("current")).get("value")),
-        soc=parse_soc(report.get("state_of_charge")),
+        soc=units.soc(report.get("state_of_charge"), session_id=session_id, station_id=station_id),
         cost=parse_money(session.get("cost")),
         started_at=from_iso(metrics.get("chargingStart")),
         ended_at=from_iso(metrics.get("chargingStop")),
     )
-
-
-def parse_soc(data: object) -> float | None:
-    """Return the state of charge in percent.
-
-    With unit "Percent" the value is taken as is. Without a unit, a value of
-    at most 1 is read as a fraction (an OCPP 2.0.1 sample reports 0.52), so a
-    unitless 1 reads as 100 %, not 1 %. Values outside 0-100 are dropped.
-    """
-    soc = optional_dict(data)
-    value = to_float(soc.get("value"))
-    if value is None:
-        return None
-    if folded(soc.get("unit")) != "percent" and value <= 1:
-        value *= 100
-    return value if 0 <= value <= 100 else None
 
 
 def parse_money(data: object) -> Money | None:

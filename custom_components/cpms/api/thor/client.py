@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 import re
 from typing import TYPE_CHECKING
 
 from ..errors import (
+    CpmsAccessDeniedError,
     CpmsAuthenticationError,
-    CpmsConnectionError,
     CpmsError,
     CpmsNotFoundError,
     CpmsRateLimitError,
     CpmsRejectedError,
     CpmsResponseError,
+    CpmsServerError,
+    CpmsUnreachableError,
 )
 from ..http import DEFAULT_RETRY, HttpTransport, Response, RetryPolicy, Sleep, path_segment
 from ..models import Connector, Provider, Session, SessionRef, SessionStatus, Station
+from ..observe import CloudObservations
 from ..values import as_dict, as_list, require_str
 from .parse import THOR_CAPABILITIES, parse_charge, parse_chargebox
 
@@ -26,8 +30,17 @@ if TYPE_CHECKING:
     import aiohttp
 
 DEFAULT_BASE_URL = "https://api.thor.tools/latest/integration"
+# The start and stop pages (and the seed of the stop page) send commands to this host.
+DEFAULT_COMMAND_URL = "https://dev.api.thor.tools/latest/integration"
+FACT_COMMAND_HOST = "Thor host accepting commands"
 
-_AUTH_CODES = frozenset({"APIKeyNotFound", "RestAPINotEnabled", "InvalidSourceIPAddr"})
+_KEY_CODE = "APIKeyNotFound"
+# The key is right but the dashboard refuses this caller: a new key would not help.
+_ACCESS_CODES = {
+    "RestAPINotEnabled": "the REST API integration is disabled in the Thor dashboard",
+    "InvalidSourceIPAddr": "Thor accepts this key only from another IP address",
+}
+_AUTH_CODES = frozenset({_KEY_CODE, *_ACCESS_CODES})
 _REJECTED_CODES = {
     "ChargeboxNotActive": "the chargebox is not active in the Thor dashboard",
     "ConnectorNotValid": "the chargebox has no such connector",
@@ -63,11 +76,27 @@ class ThorClient:
         api_key: str,
         *,
         base_url: str = DEFAULT_BASE_URL,
+        command_url: str | None = None,
+        on_command_url: Callable[[str], None] | None = None,
         timeout_s: float = 30.0,
         retry: RetryPolicy = DEFAULT_RETRY,
         sleep: Sleep = asyncio.sleep,
+        observations: CloudObservations | None = None,
     ) -> None:
-        """Use `session` (owned by the caller)."""
+        """Use `session` (owned by the caller).
+
+        Reads go to `base_url`. Commands go to `command_url`: by default the host Thor's
+        start and stop pages name when reading from the documented host, else `base_url`.
+        If that host refuses the key (or cannot be reached), the command is sent once to
+        the other host; the one that takes it is kept and passed to `on_command_url`, so
+        that it can be remembered.
+        """
+        self._base_url = base_url.rstrip("/")
+        if command_url is None:
+            command_url = DEFAULT_COMMAND_URL if self._base_url == DEFAULT_BASE_URL else base_url
+        self.command_url = command_url.rstrip("/")
+        self._on_command_url = on_command_url
+        self.observations = observations or CloudObservations()
         self._http = HttpTransport(
             session,
             name="Thor",
@@ -77,6 +106,7 @@ class ThorClient:
             timeout_s=timeout_s,
             retry=retry,
             sleep=sleep,
+            observations=self.observations,
         )
 
     async def async_get_stations(self) -> list[Station]:
@@ -130,7 +160,7 @@ class ThorClient:
         Never retried: a repeat would start twice.
         """
         body = {"chargebox": connector.station_id, "connector": connector.number}
-        response = await self._http.request("POST", "charges/start", json_body=body)
+        response = await self._command("charges/start", body)
         id_tag = require_str(as_dict(response.json(), "start").get("id_tag"), "id_tag")
         return Session(
             id=id_tag,
@@ -166,7 +196,41 @@ class ThorClient:
         }
         if transaction:
             body["transaction"] = transaction
-        await self._http.request("POST", "charges/stop", json_body=body)
+        await self._command("charges/stop", body)
+
+    async def _command(self, path: str, body: dict[str, object]) -> Response:
+        """Send a command to the command host, falling back once to the other host.
+
+        Only refusals that prove nothing happened move on: the key unknown there, or no
+        connection at all. A key refused everywhere is a
+        CpmsAccessDeniedError if reads still work with it (one read checks), since a
+        re-authentication would then succeed and loop; if reads fail too, the key is bad.
+        """
+        hosts = [self.command_url]
+        if self._base_url != self.command_url:
+            hosts.append(self._base_url)
+        failures: list[CpmsError] = []
+        for host in hosts:
+            try:
+                response = await self._http.request("POST", path, json_body=body, base_url=host)
+            except (CpmsAuthenticationError, CpmsUnreachableError) as err:
+                if isinstance(err, CpmsAuthenticationError) and err.code != _KEY_CODE:
+                    raise
+                failures.append(err)
+                continue
+            self.observations.note(FACT_COMMAND_HOST, host)
+            if host != self.command_url:
+                self.command_url = host
+                if self._on_command_url is not None:
+                    self._on_command_url(host)
+            return response
+        if all(isinstance(err, CpmsUnreachableError) for err in failures):
+            raise failures[-1]
+        # A key that reads fine is not the problem; one refused for reads too is (a reauth).
+        await self._get_json("chargeboxes", {"onlyactive": "true"})
+        raise CpmsAccessDeniedError(
+            f"Thor refused commands with this key at {' and '.join(hosts)}", code=_KEY_CODE
+        )
 
     async def _charges(
         self, path: str, params: dict[str, str], status: SessionStatus
@@ -203,15 +267,21 @@ def _map_error(response: Response) -> CpmsError:
     if found is None:
         return _map_status(response)
     code = found.group(1)
-    if code in _AUTH_CODES:
-        return CpmsAuthenticationError(f"Thor refused the API key ({code})", code=code)
+    if code in _ACCESS_CODES:
+        return CpmsAccessDeniedError(f"Thor: {_ACCESS_CODES[code]} ({code})", code=code)
     if code in _REJECTED_CODES:
         return CpmsRejectedError(code, _REJECTED_CODES[code])
-    if code == _NOT_FOUND_CODE:
-        return CpmsNotFoundError(f"Thor: {code}")
-    if code == _RATE_LIMIT_CODE:
-        return CpmsRateLimitError("Thor rate limit reached")
-    return CpmsConnectionError("Thor server error")  # InternalServerError
+    return _CODE_ERRORS[code]()
+
+
+_CODE_ERRORS: dict[str, Callable[[], CpmsError]] = {
+    _KEY_CODE: lambda: CpmsAuthenticationError(
+        f"Thor refused the API key ({_KEY_CODE})", code=_KEY_CODE
+    ),
+    _NOT_FOUND_CODE: lambda: CpmsNotFoundError(f"Thor: {_NOT_FOUND_CODE}"),
+    _RATE_LIMIT_CODE: lambda: CpmsRateLimitError("Thor rate limit reached"),
+    _SERVER_ERROR_CODE: lambda: CpmsServerError("Thor failed to answer (InternalServerError)"),
+}
 
 
 def _map_status(response: Response) -> CpmsError:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from dataclasses import replace
 import hashlib
 import json
 from typing import TYPE_CHECKING
 
 from ..errors import WebhookPayloadError, WebhookUnknownStationError
 from ..models import Event, MeterValuesEvent, Session, SessionEvent, SessionRef, SessionStatus
+from ..observe import CloudObservations
 from ..values import (
     as_dict,
     energy_wh,
@@ -33,6 +36,9 @@ _ENERGY = "energy.active.import.register"
 _POWER = "power.active.import"
 _CURRENT = "current.import"
 _SOC = "soc"
+_CONNECTORS_KEPT = 1024
+FACT_STOP_KWH = "Thor stop notification kwh"
+FACT_METER_KWH = "Thor meter notifications"
 
 
 class ThorWebhookDecoder:
@@ -43,9 +49,17 @@ class ThorWebhookDecoder:
     body, since the payload has none.
     """
 
-    def __init__(self, known_stations: Callable[[], Collection[str]]) -> None:
+    def __init__(
+        self,
+        known_stations: Callable[[], Collection[str]],
+        *,
+        observations: CloudObservations | None = None,
+    ) -> None:
         """Keep the callable giving the chargebox ids of the account."""
         self._known_stations = known_stations
+        self.observations = observations or CloudObservations()
+        # The session energy last reported per connector, to check the stop's unit against.
+        self._last_energy: OrderedDict[str, float] = OrderedDict()
 
     def decode(self, body: bytes, headers: Mapping[str, str]) -> list[Event]:
         """Return the events of a notification; raise only WebhookError subclasses.
@@ -56,6 +70,8 @@ class ThorWebhookDecoder:
             payload = as_dict(
                 json.loads(body.decode("utf-8"), object_pairs_hook=_keep_types), "notification"
             )
+            kind = folded(payload.get("type")) or folded(payload.get("msg")) or ""
+            self.observations.record_delivery(kind, headers, body)
             build = _builder(payload)
             if build is None:
                 return []
@@ -66,9 +82,50 @@ class ThorWebhookDecoder:
         if station_id not in self._known_stations():
             raise WebhookUnknownStationError(f"unknown chargebox {station_id!r}")
         try:
-            return [build(payload, hashlib.sha256(body).hexdigest(), station_id)]
+            event = build(payload, hashlib.sha256(body).hexdigest(), station_id)
         except Exception as err:
             raise _payload_error(err) from err
+        return [self._checked(event)]
+
+    def _checked(self, event: Event) -> Event:
+        """Check the stop's energy against the meter values of the same charge.
+
+        The docs give `kwh` in Wh, but the name says kWh. A stop `kwh` that is a thousandth
+        of the energy the meter notifications reported is in kWh; one that fits neither
+        scale is dropped for the meters' figure. Each finding is logged once.
+        """
+        if isinstance(event, MeterValuesEvent):
+            if event.energy_wh is not None:
+                self._remember(event.connector_id, event.energy_wh)
+            self.observations.note(
+                FACT_METER_KWH, "with kwh" if event.energy_wh is not None else "without kwh"
+            )
+            return event
+        if (
+            not isinstance(event, SessionEvent)
+            or event.session.status is not SessionStatus.ENDED
+            or (stop := event.session.energy_wh) is None
+        ):
+            return event
+        session = event.session
+        last = self._last_energy.pop(session.connector_id, None)
+        energy: float | None = stop
+        if last is None or stop >= last * 0.99:
+            if last is not None:
+                self.observations.note(FACT_STOP_KWH, "Wh")
+        elif last * 0.99 <= stop * 1000 <= last * 1.5 + 1000:
+            self.observations.note(FACT_STOP_KWH, "kWh")
+            energy = stop * 1000
+        else:
+            self.observations.note(FACT_STOP_KWH, "disagrees with the meter values, not used")
+            energy = last
+        return replace(event, session=replace(session, energy_wh=energy))
+
+    def _remember(self, connector_id: str, energy_wh: float) -> None:
+        self._last_energy[connector_id] = energy_wh
+        self._last_energy.move_to_end(connector_id)
+        if len(self._last_energy) > _CONNECTORS_KEPT:
+            self._last_energy.popitem(last=False)
 
 
 type _Builder = Callable[[dict[str, object], str, str], Event]
@@ -158,9 +215,9 @@ def _session_event(
 def _meters(payload: dict[str, object], event_id: str, station_id: str) -> Event:
     """Map meter values; energy is the session's `kwh` (Wh), like a running charge's.
 
-    Energy.Active.Import.Register is the meter's absolute reading in OCPP,
-    so it only stands in when `kwh` is missing. Power sums the phases when
-    no total is given; current is the most loaded phase.
+    Energy.Active.Import.Register is the meter's absolute reading in OCPP: it is
+    passed on as the register, never as the session's energy. Power sums the
+    phases when no total is given; current is the most loaded phase.
     """
     by_measurand: dict[str, list[tuple[float, str | None, object]]] = {}
     meters = payload.get("meters")
@@ -174,10 +231,6 @@ def _meters(payload: dict[str, object], event_id: str, station_id: str) -> Event
         by_measurand.setdefault(measurand, []).append(
             (value, folded(meter.get("phase")), meter.get("uom"))
         )
-    register = _total(by_measurand.get(_ENERGY), energy_wh, "Wh")
-    energy = to_float(payload.get("kwh"))
-    if energy is None:
-        energy = register
     power = _total(by_measurand.get(_POWER), power_w, "W")
     current = [value for value, _, _ in by_measurand.get(_CURRENT, [])]
     soc = [value for value, _, _ in by_measurand.get(_SOC, [])]
@@ -187,8 +240,8 @@ def _meters(payload: dict[str, object], event_id: str, station_id: str) -> Event
         station_id=station_id,
         connector_id=connector_id(station_id, number),
         ref=SessionRef(thor_id_tag=to_str(payload.get("idTag"))),
-        energy_wh=energy,
-        meter_wh=register,
+        energy_wh=to_float(payload.get("kwh")),
+        meter_wh=_total(by_measurand.get(_ENERGY), energy_wh, "Wh"),
         power_w=power,
         current_a=max(current, default=None),
         soc=soc[0] if soc else None,

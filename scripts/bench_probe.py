@@ -1,5 +1,8 @@
 """Benchmark probe, loaded only by scripts/bench: a no-op webhook and a state-write recorder.
 
+scripts/bench_ha.py copies this module, with its manifest, into the benchmark's own config dir
+as the custom integration `cpms_bench`.
+
 The no-op webhook is the floor of Home Assistant's HTTP and webhook stack: its handler does
 nothing. The recorder keeps, for every session-energy sensor, the time (CLOCK_MONOTONIC, which
 the load generator reads too) at which its new state was written, and counts state writes.
