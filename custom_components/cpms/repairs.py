@@ -26,11 +26,72 @@ from .const import (
     THOR_WEBHOOK_SECTIONS,
 )
 from .coordinator import CpmsConfigEntry, RefusedDelivery
+from .data import Refusal
 from .selection import station_selector
 from .webhook import async_webhook_url
 
 
-class WebhookRepairFlow(RepairsFlow):
+class _EntryFlow(RepairsFlow):
+    """The fix of an issue of one account."""
+
+    def __init__(self, entry: CpmsConfigEntry) -> None:
+        """Fix the issue of this entry."""
+        self._entry = entry
+
+
+class _SecretFlow(_EntryFlow):
+    """A fix that can ask for the eDRV signing secret.
+
+    A secret is taken only if it verifies the last refused delivery, as of when it arrived, so
+    a typo is caught here rather than by the next refusal. Without a refused delivery to check
+    (after a reload), it is taken as it is. The account reloads with it.
+    """
+
+    async def async_step_secret(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Ask for the secret; the account reloads with it."""
+        entry = self._entry
+        coordinator = entry.runtime_data
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            # Cleared, the field is left out: the endpoint does not sign, nothing is checked.
+            secret = user_input.get(CONF_WEBHOOK_SECRET, "").strip()
+            refused = coordinator.refused_signature
+            if refused is None or _verifies(secret, refused):
+                self.hass.config_entries.async_update_entry(
+                    entry, options={**entry.options, CONF_WEBHOOK_SECRET: secret}
+                )
+                self.hass.config_entries.async_schedule_reload(entry.entry_id)
+                return self.async_create_entry(data={})
+            errors[CONF_WEBHOOK_SECRET] = "secret_mismatch"
+        return self.async_show_form(
+            step_id="secret",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Optional(CONF_WEBHOOK_SECRET): TextSelector(
+                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                    )
+                }
+            ),
+            errors=errors,
+            description_placeholders={
+                "title": entry.title,
+                "url": coordinator.webhook_url or "-",
+                "count": str(coordinator.deliveries.refused_in_a_row),
+            },
+        )
+
+
+class WebhookSecretRepairFlow(_SecretFlow):
+    """eDRV deliveries fail their signature: enter the endpoint's signing secret."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Straight to the form."""
+        return await self.async_step_secret()
+
+
+class WebhookRepairFlow(_SecretFlow):
     """Webhooks do not arrive: show the URL and the dashboard steps again, for this provider.
 
     The URL is worked out anew, so a Home Assistant Cloud subscription or an external URL set
@@ -38,24 +99,19 @@ class WebhookRepairFlow(RepairsFlow):
     cloud often until the next webhook proves that push works, as after a new setup.
     """
 
-    def __init__(self, entry: CpmsConfigEntry) -> None:
-        """Fix the issue of this entry."""
-        self._entry = entry
-
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
-        """Why deliveries were refused, if they were; else the provider's webhook step."""
+        """Why deliveries were refused, if they were; else the provider's webhook step.
+
+        Deliveries refused for their signature need the right secret: the form asks for it.
+        """
         deliveries = self._entry.runtime_data.deliveries
+        if deliveries.refused_in_a_row and deliveries.last_refusal is Refusal.SIGNATURE:
+            return await self.async_step_secret()
         if deliveries.refused_in_a_row and deliveries.last_refusal is not None:
             return await self._async_webhook(f"refused_{deliveries.last_refusal}", None)
         if Provider(self._entry.data[CONF_PROVIDER]) is Provider.EDRV:
             return await self.async_step_webhook_edrv()
         return await self.async_step_webhook_thor()
-
-    async def async_step_refused_signature(
-        self, user_input: dict[str, Any] | None = None
-    ) -> RepairsFlowResult:
-        """Deliveries arrive, signed with another secret."""
-        return await self._async_webhook("refused_signature", user_input)
 
     async def async_step_refused_unknown_station(
         self, user_input: dict[str, Any] | None = None
@@ -108,12 +164,8 @@ class WebhookRepairFlow(RepairsFlow):
         )
 
 
-class NewStationsRepairFlow(RepairsFlow):
+class NewStationsRepairFlow(_EntryFlow):
     """Stations joined the account after the user chose: add the ones the user picks now."""
-
-    def __init__(self, entry: CpmsConfigEntry) -> None:
-        """Fix the issue of this entry."""
-        self._entry = entry
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         """Straight to the choice."""
@@ -146,53 +198,6 @@ class NewStationsRepairFlow(RepairsFlow):
                 {CONF_STATIONS: [station.id for station in offered]},
             ),
             description_placeholders={"title": self._entry.title, "count": str(len(offered))},
-        )
-
-
-class WebhookSecretRepairFlow(RepairsFlow):
-    """eDRV deliveries fail their signature: enter the endpoint's signing secret.
-
-    A secret is taken only if it verifies the last refused delivery, as of when it arrived, so
-    a typo is caught here rather than by the next refusal. Without a refused delivery to check
-    (after a restart), it is taken as it is.
-    """
-
-    def __init__(self, entry: CpmsConfigEntry) -> None:
-        """Fix the issue of this entry."""
-        self._entry = entry
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
-        """Straight to the form."""
-        return await self.async_step_secret()
-
-    async def async_step_secret(
-        self, user_input: dict[str, Any] | None = None
-    ) -> RepairsFlowResult:
-        """Ask for the secret; the account reloads with it."""
-        entry = self._entry
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            # Cleared, the field is left out: the endpoint does not sign, nothing is checked.
-            secret = user_input.get(CONF_WEBHOOK_SECRET, "").strip()
-            refused = entry.runtime_data.refused_signature
-            if refused is None or _verifies(secret, refused):
-                self.hass.config_entries.async_update_entry(
-                    entry, options={**entry.options, CONF_WEBHOOK_SECRET: secret}
-                )
-                self.hass.config_entries.async_schedule_reload(entry.entry_id)
-                return self.async_create_entry(data={})
-            errors[CONF_WEBHOOK_SECRET] = "secret_mismatch"
-        return self.async_show_form(
-            step_id="secret",
-            data_schema=probatio.Schema(
-                {
-                    probatio.Optional(CONF_WEBHOOK_SECRET): TextSelector(
-                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
-                    )
-                }
-            ),
-            errors=errors,
-            description_placeholders={"title": entry.title},
         )
 
 

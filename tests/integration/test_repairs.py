@@ -242,3 +242,37 @@ async def test_secret_is_checked_by_signature_alone(
     assert result["errors"] == {CONF_WEBHOOK_SECRET: "secret_mismatch"}
     result = await manager(hass).async_configure(result["flow_id"], {CONF_WEBHOOK_SECRET: SECRET})
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_webhooks_refused_for_their_signature_ask_for_the_secret(
+    hass: HomeAssistant,
+    setup_account: SetupAccount,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The webhook issue of deliveries signed with another secret opens the secret form."""
+    account = await setup_account("edrv", secret="an-old-secret")
+    # What the cloud sends, signed with the endpoint's secret, reaches Home Assistant only here.
+    account.sim.faults.webhook_drop = 1000
+    body = b'{"_id": "evt-1", "type": "session.updated", "data": {}}'
+    signature = edrv_signature(SECRET, body, scheme="v1_body", in_ms=False, now=time.time())
+    client = await hass_client_no_auth()
+    await client.post(account.webhook_path, data=body, headers={"edrv-signature": signature})
+    await account.switch(SERVICE_TURN_ON, account.connector_id())
+    await account.run(60)
+    # No webhook got through, so the start deadline reads the session and raises the issue.
+    await account.pass_time(freezer, 151)
+    issue = account.webhook_issue()
+    assert issue is not None
+
+    result = await manager(hass).async_init(DOMAIN, context={"issue_id": issue.issue_id})
+    assert result["step_id"] == "secret"
+    assert result["description_placeholders"] is not None
+    assert result["description_placeholders"]["count"] == "1"
+    result = await manager(hass).async_configure(result["flow_id"], {CONF_WEBHOOK_SECRET: "typo"})
+    assert result["errors"] == {CONF_WEBHOOK_SECRET: "secret_mismatch"}
+    result = await manager(hass).async_configure(result["flow_id"], {CONF_WEBHOOK_SECRET: SECRET})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert account.entry.options[CONF_WEBHOOK_SECRET] == SECRET
+    assert account.webhook_issue() is None

@@ -85,7 +85,8 @@ async def test_refused_for_their_signature(
         assert response.status == 200  # ignored, so that eDRV keeps the endpoint
     await _start_unconfirmed(account, freezer)
     step, placeholders = await _fix(account)
-    assert step == "refused_signature"
+    # The fix is the form for the right secret.
+    assert step == "secret"
     assert placeholders["count"] == "2"
 
     diagnostics = await get_diagnostics_for_config_entry(account.hass, hass_client, account.entry)
