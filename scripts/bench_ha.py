@@ -94,7 +94,7 @@ class Connector:
     station_id: str
     connector_id: str
     number: int
-    energy_kwh: int = 0
+    energy_wh: int = 0
 
 
 @dataclass
@@ -295,7 +295,7 @@ def _edrv_body(connector: Connector, event_no: int) -> bytes:
                 "connector": connector.connector_id,
                 "status": "Started",
                 "metrics": {
-                    "energyConsumed": connector.energy_kwh * 1000,
+                    "energyConsumed": connector.energy_wh,
                     "chargingStart": "2026-11-22T09:00:00Z",
                 },
                 "energy_report": {
@@ -317,7 +317,7 @@ def _thor_body(connector: Connector, event_no: int) -> bytes:
             "connector": connector.number,
             "idTag": f"BENCH{connector.number}",
             "time": str(event_no),
-            "kwh": connector.energy_kwh * 1000,
+            "kwh": connector.energy_wh,
             "meters": [
                 {"measurand": "Power.Active.Import", "uom": "W", "value": 11000 + event_no % 7},
                 {"measurand": "Current.Import", "uom": "A", "value": 16},
@@ -340,7 +340,7 @@ class Delivery:
     body: bytes
     headers: dict[str, str]
     connector_id: str
-    energy_kwh: int
+    energy_wh: int
 
 
 class Deliveries:
@@ -363,14 +363,17 @@ class Deliveries:
         return 2 * max(len(order) for order in self._orders.values())
 
     def take(self, count: int, *, noop: bool) -> list[Delivery]:
-        """The next `count` deliveries; each raises its connector's energy by 1 kWh."""
+        """The next `count` deliveries; each raises its connector's energy by 1 Wh.
+
+        A rise any connector can deliver: the integration ignores energy beyond the rating.
+        """
         deliveries = []
         for _ in range(count):
             self._event_no += 1
             provider = "edrv" if self._event_no % 2 else "thor"
             order = self._orders[provider]
             connector = order[(self._event_no // 2) % len(order)]
-            connector.energy_kwh += 1
+            connector.energy_wh += 1
             if provider == "edrv":
                 body = _edrv_body(connector, self._event_no)
                 headers = _sign(body)
@@ -379,7 +382,7 @@ class Deliveries:
                 headers = {"Content-Type": "application/json"}
             url = self._hass.noop_url if noop else self._hass.accounts[provider].webhook_url
             deliveries.append(
-                Delivery(url, body, headers, connector.connector_id, connector.energy_kwh)
+                Delivery(url, body, headers, connector.connector_id, connector.energy_wh)
             )
         return deliveries
 
@@ -443,7 +446,7 @@ async def ingest_round(
     writes: dict[str, list[tuple[int, int]]] = {}
     for connector_id, state, at in probe["energy"]:
         try:
-            shown = round(float(state))
+            shown = round(float(state) * 1000)  # kWh shown, Wh sent
         except ValueError:
             continue
         writes.setdefault(connector_id, []).append((shown, at))
@@ -453,7 +456,7 @@ async def ingest_round(
             (
                 at
                 for shown, at in writes.get(delivery.connector_id, ())
-                if shown >= delivery.energy_kwh
+                if shown >= delivery.energy_wh
             ),
             None,
         )
@@ -662,7 +665,7 @@ async def loop_hold(hass: Hass, deliveries: int) -> dict[str, dict[str, Any]]:
                     ("noop", hass.noop_url),
                 ):
                     event_no += 1
-                    connector.energy_kwh += 1
+                    connector.energy_wh += 1
                     body = build(connector, event_no)
                     size = len(body)
                     headers = _sign(body) if provider == "edrv" else {}
